@@ -1,0 +1,233 @@
+"""``analyze``: the whole seed-level and problem-level analysis of one outcomes table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from analysis import bootstrap as bs
+from analysis import power, problemtests, seedtests
+from analysis.estimators import pass_at_k, per_problem_scores, t_interval, variance_components
+from analysis.multiplicity import benjamini_hochberg, holm
+from analysis.result import AnalysisResult
+from analysis.spec import AnalysisSpec
+from analysis.tables import (
+    AnalysisInputError,
+    SuiteData,
+    build_suite,
+    check_metrics,
+    check_outcomes,
+    parse_metric,
+)
+from analysis.verdict import NO_EFFECT, SUPPORTED, verdict
+
+PASS_AT_KS = (1, 2, 5, 10, 20, 50, 100)
+
+
+def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame | None = None) -> AnalysisResult:
+    """Analyse a tidy outcomes table (see ``analysis.tables``) under ``spec``.
+
+    Returns an ``AnalysisResult`` with per-condition, per-seed, variance and per-comparison tables
+    (deltas in percentage points), per-problem deltas and per-iteration curves.
+    """
+    df = check_outcomes(outcomes)
+    k = parse_metric(spec.metric)
+    suites = sorted(df["suite"].unique())
+    if spec.suite is not None:
+        if spec.suite not in suites:
+            raise AnalysisInputError(f"unknown suite '{spec.suite}'; the table has: {', '.join(suites)}")
+        suites = [spec.suite]
+    conds = sorted(df["condition"].unique())
+    pairs = spec.comparisons or tuple((c, spec.baseline) for c in conds if c != spec.baseline)
+    for name in {spec.baseline, *(c for pair in pairs for c in pair)}:
+        if name not in conds:
+            raise AnalysisInputError(f"unknown condition '{name}'; the table has: {', '.join(conds)}")
+    if not pairs:
+        raise AnalysisInputError("nothing to compare: the table has only the baseline condition")
+
+    blocks = [_analyze_suite(build_suite(df, s, spec.iteration), spec, k, pairs, i) for i, s in enumerate(suites)]
+    curves = _curves_from_outcomes(df, k) if metrics_df is None else _curves_from_metrics(metrics_df)
+    cat = lambda key: pd.concat([b[key] for b in blocks], ignore_index=True)  # noqa: E731
+    return AnalysisResult(
+        spec=spec,
+        primary_suite=suites[0],
+        conditions=cat("conditions"),
+        seeds=cat("seeds"),
+        variance=cat("variance"),
+        comparisons=cat("comparisons"),
+        problem_deltas=cat("problem_deltas"),
+        curves=curves,
+        notes=tuple(n for b in blocks for n in b["notes"]),
+        iterations={b["suite"]: b["iteration"] for b in blocks},
+    )
+
+
+def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tuple[str, str], ...], index: int) -> dict:
+    rng = np.random.default_rng([spec.rng_seed, index])
+    for cond, cube in data.outcomes.items():
+        if cube.shape[2] < k:
+            raise AnalysisInputError(
+                f"suite {data.suite}, {cond}: {spec.metric} needs >= {k} samples per problem, has {cube.shape[2]}"
+            )
+    missing = sorted({c for pair in pairs for c in pair} - set(data.conditions))
+    if missing:
+        raise AnalysisInputError(
+            f"suite {data.suite}: no outcomes for {', '.join(missing)} at iteration "
+            f"{data.iteration}; pass --iteration or check the trials finished"
+        )
+    scores = {c: per_problem_scores(cube, k) for c, cube in data.outcomes.items()}  # (r, n) each
+    level = 1 - spec.alpha
+    conditions, seeds_rows, var_rows = [], [], []
+    for cond, s in scores.items():
+        per_seed = s.mean(axis=1)
+        lo, hi = t_interval(per_seed, level)
+        cube = data.outcomes[cond]
+        conditions.append({
+            "suite": data.suite, "condition": cond, "n_seeds": s.shape[0], "n_problems": s.shape[1],
+            "n_samples": cube.shape[2], "mean": per_seed.mean(),
+            "sd": per_seed.std(ddof=1) if per_seed.size > 1 else np.nan, "ci_low": lo, "ci_high": hi,
+        })  # fmt: skip
+        ks = [j for j in PASS_AT_KS if j <= cube.shape[2]]
+        at_k = {f"pass@{j}": per_problem_scores(cube, j).mean(axis=1) for j in sorted({*ks, k})}
+        for i, seed in enumerate(data.seeds[cond]):
+            row = {"suite": data.suite, "condition": cond, "seed": int(seed), "score": per_seed[i]}
+            seeds_rows.append(row | {m: v[i] for m, v in at_k.items()})
+        vc = variance_components(s)
+        total = vc.seed + vc.problem + vc.residual
+        var_rows.append({
+            "suite": data.suite, "condition": cond, "var_seed": vc.seed, "var_problem": vc.problem,
+            "var_residual": vc.residual, "sd_seed_pp": 100 * np.sqrt(vc.seed),
+            "sd_problem_pp": 100 * np.sqrt(vc.problem), "sd_residual_pp": 100 * np.sqrt(vc.residual),
+            "share_seed": vc.seed / total if total > 0 else np.nan, "se_mean_pp": 100 * vc.se_mean,
+        })  # fmt: skip
+
+    n_problems = len(data.problems)
+    problem_counts = bs.resample_counts(rng, n_problems, spec.n_boot)
+    rows, deltas = [], []
+    for treat, base in pairs:
+        row = compare(data.outcomes[base], data.outcomes[treat], k, spec, rng, problem_counts)
+        ids = {"suite": data.suite, "treatment": treat, "baseline": base, "comparison": f"{treat}_vs_{base}"}
+        rows.append(ids | row)
+        d = scores[treat].mean(axis=0) - scores[base].mean(axis=0)
+        deltas.append(pd.DataFrame({
+            "suite": data.suite, "treatment": treat, "baseline": base, "problem_id": list(data.problems),
+            "treatment_score": scores[treat].mean(axis=0), "baseline_score": scores[base].mean(axis=0),
+            "delta_pp": 100 * d,
+        }))  # fmt: skip
+    cmp = pd.DataFrame(rows)
+    cmp["p_holm"] = holm(cmp["p_welch"])
+    cmp["p_bh"] = benjamini_hochberg(cmp["p_welch"])
+    cmp["family"] = spec.family
+    cmp["p_adjusted"] = cmp["p_holm"] if spec.family == "declared" else cmp["p_bh"]
+    margins = cmp["mde_seed_pp"] if spec.effect_of_interest_pp is None else spec.effect_of_interest_pp
+    cmp["equivalence_margin_pp"] = margins
+    cmp["verdict"] = [
+        verdict(r.p_adjusted, r.hier_ci_low_pp, r.hier_ci_high_pp, r.equivalence_margin_pp, spec.alpha)
+        for r in cmp.itertuples()
+    ]
+    cmp["notes"] = [_notes(r, spec.alpha) for r in cmp.itertuples()]
+    return {
+        "suite": data.suite, "iteration": data.iteration, "notes": list(data.notes),
+        "conditions": pd.DataFrame(conditions), "seeds": pd.DataFrame(seeds_rows),
+        "variance": pd.DataFrame(var_rows), "comparisons": cmp,
+        "problem_deltas": pd.concat(deltas, ignore_index=True),
+    }  # fmt: skip
+
+
+def compare(
+    cube_a: NDArray[np.bool_],
+    cube_b: NDArray[np.bool_],
+    k: int,
+    spec: AnalysisSpec,
+    rng: np.random.Generator,
+    problem_counts: NDArray[np.float64],
+    with_power: bool = True,
+) -> dict:
+    """All seed-level and problem-level statistics of treatment ``b`` against baseline ``a``.
+
+    cube_a, cube_b: (n_seeds_arm, n_problems, n_samples_arm) bool on the same problems.
+    problem_counts: (n_boot, n_problems) resampling counts shared by both arms (and comparisons).
+    The problem-level test is exact McNemar on discordant pairs summed over seed pairs (i-th seed of
+    each arm in sorted seed order) when both arms have one sample per problem, the same number of
+    seeds and k = 1; otherwise the paired bootstrap over problems. Returns a flat dict; deltas
+    and intervals in pp, p-values unadjusted. Also used as is by the calibration simulation, which
+    skips the MDE and seeds-needed solves (``with_power=False``; those keys are then NaN).
+    """
+    s_a, s_b = per_problem_scores(cube_a, k), per_problem_scores(cube_b, k)  # (r, n)
+    a, b = s_a.mean(axis=1), s_b.mean(axis=1)  # per-seed scores
+    level = 1 - spec.alpha
+    welch = seedtests.welch_test(a, b, level)
+    perm = seedtests.permutation_test(a, b, rng, n_resamples=spec.n_boot)
+    sd = seedtests.pooled_sd(a, b)
+
+    diffs = s_b.mean(axis=0) - s_a.mean(axis=0)  # (n_problems,)
+    pb = problemtests.paired_bootstrap(diffs, problem_counts, level)
+    if cube_a.shape[2] == 1 and cube_b.shape[2] == 1 and cube_a.shape[0] == cube_b.shape[0] and k == 1:
+        n10, n01 = problemtests.discordant_counts(cube_a[..., 0], cube_b[..., 0])
+        problem_test, p_problem = "mcnemar_exact", problemtests.mcnemar_exact_p(n10, n01)
+    else:
+        n10 = n01 = -1
+        problem_test, p_problem = "paired_bootstrap", pb.p
+
+    boot, df = bs.hierarchical_bootstrap(s_a, s_b, problem_counts, rng)
+    h_lo, h_hi = bs.small_sample_interval(boot, welch.delta, df, level)
+    n = diffs.size
+    nan = float("nan")
+    mde_seed = power.mde_seeds(sd, a.size, b.size, spec.alpha, spec.power) if with_power else nan
+    needed = power.seeds_needed(welch.delta, sd, spec.alpha, spec.power) if with_power else nan
+    return {
+        "n_seeds_treatment": b.size, "n_seeds_baseline": a.size, "n_problems": n,
+        "delta_pp": 100 * welch.delta,
+        "ci_low_pp": 100 * welch.ci_low, "ci_high_pp": 100 * welch.ci_high,
+        "hier_ci_low_pp": 100 * h_lo, "hier_ci_high_pp": 100 * h_hi, "hier_df": df,
+        "t_welch": welch.t, "df_welch": welch.df, "p_welch": welch.p,
+        "p_permutation": perm.p, "permutation_exact": perm.exact, "permutation_min_p": perm.min_p,
+        "hedges_g": seedtests.hedges_g(a, b), "prob_improvement": seedtests.probability_of_improvement(a, b),
+        "problem_test": problem_test, "p_problem": p_problem, "discordant_b": n10, "discordant_c": n01,
+        "problem_delta_pp": 100 * pb.delta, "p_problem_bootstrap": pb.p,
+        "problem_ci_low_pp": 100 * pb.ci_low, "problem_ci_high_pp": 100 * pb.ci_high,
+        "wins": int(np.sum(diffs > 0)), "losses": int(np.sum(diffs < 0)), "ties": int(np.sum(diffs == 0)),
+        "best_case_p_net": problemtests.best_case_exact_p(round(float(diffs.sum()))),
+        "sd_seed_pooled_pp": 100 * sd,
+        "mde_seed_pp": 100 * mde_seed,
+        "mde_problem_pp": 100 * power.mde_problems(float(diffs.std(ddof=1)), n, spec.alpha, spec.power),
+        "seeds_needed": needed,
+    }  # fmt: skip
+
+
+def _notes(r, alpha: float) -> str:
+    out = []
+    if min(r.n_seeds_treatment, r.n_seeds_baseline) < 2:
+        out.append("fewer than 2 seeds in an arm: no seed-level test is possible")
+    elif r.permutation_exact and r.permutation_min_p >= alpha:
+        out.append(
+            f"{r.n_seeds_treatment} vs {r.n_seeds_baseline} seeds: the exact permutation p cannot go "
+            f"below {r.permutation_min_p:.3g}"
+        )
+    if r.p_problem < alpha and r.verdict != SUPPORTED:
+        out.append(
+            f"problem-level {r.problem_test} p={r.p_problem:.3g}: these models differ, but seed-to-seed "
+            "variation leaves the condition effect unresolved"
+        )
+    if r.verdict == NO_EFFECT:
+        out.append(f"interval within +/-{r.equivalence_margin_pp:.2f} pp")
+    elif r.verdict != SUPPORTED and np.isfinite(r.seeds_needed):
+        out.append(f"about {int(r.seeds_needed)} seeds per arm would resolve a delta of {r.delta_pp:.2f} pp")
+    return "; ".join(out)
+
+
+def _curves_from_outcomes(df: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Per (suite, condition, seed, iteration) score: mean over problems of per-problem pass@k."""
+    g = df.groupby(["suite", "condition", "seed", "iteration", "problem_id"], sort=True)["passed"]
+    per_problem = g.agg(["sum", "count"]).reset_index()
+    ok = per_problem["count"] >= k
+    per_problem = per_problem[ok].copy()
+    per_problem["value"] = pass_at_k(per_problem["count"].to_numpy(), per_problem["sum"].to_numpy(), k)
+    curves = per_problem.groupby(["suite", "condition", "seed", "iteration"], as_index=False)["value"].mean()
+    curves["metric"] = [f"eval/{s}/pass@{k}" for s in curves["suite"]]
+    return curves[["condition", "seed", "iteration", "metric", "value"]]
+
+
+def _curves_from_metrics(metrics_df: pd.DataFrame) -> pd.DataFrame:
+    return check_metrics(metrics_df)

@@ -1,0 +1,98 @@
+"""Report figures (matplotlib, Agg backend): curves with seed bands, a forest plot, per-problem wins/losses.
+
+Each function writes one PNG and returns its path; matplotlib is imported only when one is called.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+VERDICT_COLOURS = {"supported": "tab:green", "no effect at the detectable size": "tab:blue"}
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_curves(curves: pd.DataFrame, path: Path, max_metrics: int = 4) -> Path:
+    """Per-iteration mean over seeds per condition, band = +/- 1 sd over seeds.
+
+    curves: columns condition, seed, iteration, metric, value (one row per seed and iteration).
+    """
+    plt = _pyplot()
+    metrics = sorted(curves["metric"].unique())[:max_metrics] or ["(none)"]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        rows = curves[curves["metric"] == metric]
+        stats = rows.groupby(["condition", "iteration"])["value"].agg(["mean", "std"]).reset_index()
+        for cond, s in stats.groupby("condition"):
+            ax.plot(s["iteration"], s["mean"], marker="o", ms=3, label=cond)
+            sd = s["std"].fillna(0.0)
+            ax.fill_between(s["iteration"], s["mean"] - sd, s["mean"] + sd, alpha=0.2)
+        ax.set(title=metric, xlabel="iteration", ylabel="value (mean ± 1 sd over seeds)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_forest(comparisons: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Delta (pp) per comparison: thick bar = hierarchical bootstrap interval, thin = Welch t-interval.
+
+    comparisons: rows of ``AnalysisResult.comparisons`` for one suite.
+    """
+    plt = _pyplot()
+    c = comparisons.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(c) + 1.4))
+    y = np.arange(len(c))[::-1]
+    for yi, r in zip(y, c.itertuples(), strict=True):
+        colour = VERDICT_COLOURS.get(r.verdict, "tab:gray")
+        ax.plot([r.ci_low_pp, r.ci_high_pp], [yi, yi], color=colour, lw=1)
+        ax.plot([r.hier_ci_low_pp, r.hier_ci_high_pp], [yi, yi], color=colour, lw=4, alpha=0.6)
+        ax.plot(r.delta_pp, yi, "o", color=colour)
+        ax.annotate(r.verdict, (1.01, yi), xycoords=("axes fraction", "data"), va="center", fontsize=8)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, c["comparison"])
+    ax.set(xlabel="delta (pp): thick = hierarchical 95% interval, thin = Welch t 95%", title=title)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_wins_losses(problem_deltas: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Per comparison, the per-problem deltas sorted (green = treatment better, red = worse).
+
+    problem_deltas: rows of ``AnalysisResult.problem_deltas`` for one suite.
+    """
+    plt = _pyplot()
+    groups = list(problem_deltas.groupby(["treatment", "baseline"], sort=False))
+    cols = min(3, len(groups))
+    rows = -(-len(groups) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 2.8 * rows), squeeze=False)
+    for ax, ((treat, base), g) in zip(axes.ravel(), groups, strict=False):
+        d = np.sort(g["delta_pp"].to_numpy())[::-1]
+        ax.bar(np.arange(d.size), d, width=1.0, color=np.where(d > 0, "tab:green", "tab:red"))
+        wins, losses = int(np.sum(d > 0)), int(np.sum(d < 0))
+        ax.set(title=f"{treat} vs {base}: {wins} won, {losses} lost, {d.size - wins - losses} tied",
+               xlabel="problems (sorted)", ylabel="delta (pp)")  # fmt: skip
+        ax.title.set_fontsize(9)
+        ax.axhline(0, color="black", lw=0.6)
+    for ax in axes.ravel()[len(groups) :]:
+        ax.axis("off")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,157 @@
+"""The report: CSV tables, JSON, PNG figures, report.md and a self-contained report.html."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import plots, verdict
+from analysis.result import AnalysisResult
+from analysis.tables import check_metrics
+
+COMPARISON_COLUMNS = (
+    "comparison", "delta_pp", "ci_low_pp", "ci_high_pp", "hier_ci_low_pp", "hier_ci_high_pp", "p_welch",
+    "p_permutation", "p_adjusted", "problem_test", "p_problem", "hedges_g", "prob_improvement",
+    "mde_seed_pp", "mde_problem_pp", "seeds_needed", "wins", "losses", "verdict",
+)  # fmt: skip
+CONDITION_COLUMNS = ("condition", "n_seeds", "n_problems", "n_samples", "mean", "sd", "ci_low", "ci_high")
+VARIANCE_COLUMNS = ("condition", "sd_seed_pp", "sd_problem_pp", "sd_residual_pp", "share_seed", "se_mean_pp")
+METHODS = """\
+- Per-seed score: mean over the suite's problems of the per-problem unbiased pass@k; condition mean,
+  sd and 95% t-interval are over seeds. Variance components: two-way ANOVA (seed x problem).
+- Across seeds: Welch t-test and interval; exact permutation test over all splits of the seeds
+  (Monte Carlo beyond 200,000 splits); Hedges' g; probability of improvement.
+- Across problems (models held fixed): exact McNemar on discordant pairs summed over seed pairs
+  when there is one sample per problem, else a paired bootstrap over problems.
+- Hierarchical interval: bootstrap of whole seeds (within arm) and problems (shared by both arms),
+  variance-matched and widened by t/z on Satterthwaite df.
+- Multiplicity: Holm over a declared family, Benjamini-Hochberg over an exploratory one, per suite.
+- MDE at 80% power from the pooled seed sd (t-test) and from the per-problem delta sd; seeds
+  needed per arm to resolve the observed delta (statsmodels TTestIndPower)."""
+
+
+def write_report(
+    result: AnalysisResult,
+    out_dir: str | Path,
+    outcomes_df: pd.DataFrame | None = None,
+    metrics_df: pd.DataFrame | None = None,
+) -> list[Path]:
+    """Write every report file into ``out_dir`` and return their paths.
+
+    Curves come from ``metrics_df`` (condition, seed, iteration, metric, value) when given, else
+    from ``result.curves`` (per-iteration scores computed from the outcomes). ``outcomes_df`` is
+    accepted for symmetry with ``analyze`` and is not needed: the result carries its tables.
+    """
+    del outcomes_df
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in ("conditions", "seeds", "variance", "comparisons", "problem_deltas"):
+        path = out / f"{name}.csv"
+        getattr(result, name).to_csv(path, index=False)
+        paths.append(path)
+    (out / "analysis.json").write_text(json.dumps(result.to_json(), indent=1, allow_nan=False))
+    paths.append(out / "analysis.json")
+
+    curves = result.curves if metrics_df is None else check_metrics(metrics_df)
+    figures: dict[str, list[Path]] = {"": [plots.plot_curves(curves, out / "curves.png")]}
+    for suite in result.comparisons["suite"].unique():
+        tag = re.sub(r"[^A-Za-z0-9_.-]", "_", suite)
+        cmp = result.comparisons[result.comparisons["suite"] == suite]
+        deltas = result.problem_deltas[result.problem_deltas["suite"] == suite]
+        figures[suite] = [
+            plots.plot_forest(cmp, out / f"forest_{tag}.png", f"{suite}: {result.spec.metric} deltas"),
+            plots.plot_wins_losses(deltas, out / f"wins_losses_{tag}.png", f"{suite}: per-problem deltas"),
+        ]
+    paths += [p for ps in figures.values() for p in ps]
+    md = _markdown(result, figures)
+    (out / "report.md").write_text(md)
+    (out / "report.html").write_text(_html(result, figures, out))
+    return [*paths, out / "report.md", out / "report.html"]
+
+
+def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
+    """The report's content as (heading or '', text or table) blocks, shared by Markdown and HTML."""
+    s = result.spec
+    blocks: list[tuple[str, str | pd.DataFrame]] = [
+        ("", f"Metric **{s.metric}**, baseline **{s.baseline}**, {s.family} family, alpha {s.alpha}, "
+             f"{s.n_boot} bootstrap resamples, RNG seed {s.rng_seed}. Deltas are treatment minus baseline "
+             "in percentage points (pp)."),
+    ]  # fmt: skip
+    for suite in result.conditions["suite"].unique():
+        sel = lambda df, s=suite: df[df["suite"] == s]  # noqa: E731
+        cmp = sel(result.comparisons)
+        blocks += [
+            (f"Suite {suite} (iteration {result.iterations.get(suite, '?')})", ""),
+            ("Verdicts", "\n".join(f"- **{r.comparison}**: {r.verdict}, delta {r.delta_pp:+.2f} pp "
+                                   f"[{r.hier_ci_low_pp:.2f}, {r.hier_ci_high_pp:.2f}]"
+                                   + (f". {r.notes}" if r.notes else "") for r in cmp.itertuples())),
+            ("Conditions (score as a fraction; interval over seeds)", sel(result.conditions)[list(CONDITION_COLUMNS)]),
+            ("Variance components", sel(result.variance)[list(VARIANCE_COLUMNS)]),
+            ("Comparisons", cmp[list(COMPARISON_COLUMNS)]),
+        ]  # fmt: skip
+    blocks += [("Verdict rules", verdict.__doc__.split("\n\n", 1)[1].strip()), ("Methods", METHODS)]
+    blocks += [("Notes", "\n".join(f"- {n}" for n in result.notes))] if result.notes else []
+    return blocks
+
+
+def _markdown(result: AnalysisResult, figures: dict[str, list[Path]]) -> str:
+    lines = ["# Seed-level analysis", ""]
+    lines += [f"![{p.stem}]({p.name})\n" for p in figures[""]]
+    for head, body in _sections(result):
+        if head:
+            lines += ["", f"## {head}" if head.startswith("Suite") else f"### {head}", ""]
+        lines.append(_md_table(body) if isinstance(body, pd.DataFrame) else body)
+        if head.startswith("Suite"):
+            suite = head.split(" ", 2)[1]
+            lines += [f"![{p.stem}]({p.name})\n" for p in figures.get(suite, [])]
+    return "\n".join(lines) + "\n"
+
+
+def _html(result: AnalysisResult, figures: dict[str, list[Path]], out: Path) -> str:
+    def img(p: Path) -> str:
+        data = base64.b64encode((out / p.name).read_bytes()).decode()
+        return f'<img alt="{p.stem}" src="data:image/png;base64,{data}" style="max-width:100%">'
+
+    parts = [f"<h1>Seed-level analysis</h1>{''.join(img(p) for p in figures[''])}"]
+    for head, body in _sections(result):
+        if head:
+            parts.append(
+                f"<h2>{html.escape(head)}</h2>" if head.startswith("Suite") else f"<h3>{html.escape(head)}</h3>"
+            )
+        if isinstance(body, pd.DataFrame):
+            parts.append(body.to_html(index=False, float_format=lambda x: f"{x:.4g}", border=0))
+        elif body:
+            parts.append(_text_html(body))
+        if head.startswith("Suite"):
+            parts += [img(p) for p in figures.get(head.split(" ", 2)[1], [])]
+    style = ("body{font-family:sans-serif;max-width:1200px;margin:auto}table{border-collapse:collapse;"
+             "font-size:13px}td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:right}")  # fmt: skip
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Analysis</title><style>{style}</style>"
+        f"</head><body>{''.join(parts)}</body></html>\n"
+    )
+
+
+def _text_html(text: str) -> str:
+    """Plain text or a '- ' bullet list (continuation lines indented) with **bold**, as HTML."""
+    esc = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", html.escape(text))
+    if not esc.startswith("- "):
+        return f"<p>{esc}</p>".replace("\n", "<br>")
+    items = [" ".join(item.split()) for item in re.split(r"(?m)^- ", esc) if item.strip()]
+    return "<ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
+
+
+def _md_table(df: pd.DataFrame) -> str:
+    def cell(v: object) -> str:
+        return f"{v:.4g}" if isinstance(v, float) else str(v).replace("|", "\\|")
+
+    head = "| " + " | ".join(df.columns) + " |"
+    rule = "|" + "|".join("---" for _ in df.columns) + "|"
+    body = ["| " + " | ".join(cell(v) for v in row) + " |" for row in df.itertuples(index=False)]
+    return "\n".join([head, rule, *body])

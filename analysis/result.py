@@ -1,0 +1,143 @@
+"""The analysis result: tables, flat MLflow-safe metrics and params, JSON and a text summary."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis.spec import AnalysisSpec
+
+CONDITION_METRICS = ("n_seeds", "mean", "sd", "ci_low", "ci_high")
+VARIANCE_METRICS = ("sd_seed_pp", "sd_problem_pp", "sd_residual_pp", "share_seed")
+COMPARISON_METRICS = (
+    "delta_pp", "ci_low_pp", "ci_high_pp", "hier_ci_low_pp", "hier_ci_high_pp", "p_welch", "p_permutation",
+    "p_problem", "p_holm", "p_bh", "p_adjusted", "hedges_g", "prob_improvement", "mde_seed_pp",
+    "mde_problem_pp", "seeds_needed", "wins", "losses",
+)  # fmt: skip
+
+
+def safe_key(name: str) -> str:
+    """MLflow-safe key part: keep alphanumerics, '_', '-', '.', ' '; anything else becomes '_'."""
+    return re.sub(r"[^A-Za-z0-9_.\- ]", "_", str(name))
+
+
+@dataclass(frozen=True, eq=False)
+class AnalysisResult:
+    """Everything ``analyze`` found.
+
+    conditions: one row per (suite, condition): n_seeds, mean/sd/ci over per-seed scores (fraction).
+    seeds: one row per (suite, condition, seed): score and unbiased pass@k for k <= K.
+    variance: per (suite, condition) seed/problem/residual components (score^2 and sd in pp).
+    comparisons: one row per (suite, treatment, baseline): deltas and intervals in pp, tests, MDEs,
+        verdict and notes.
+    problem_deltas: one row per (suite, comparison, problem): seed-averaged scores and delta in pp.
+    curves: per-iteration values (condition, seed, iteration, metric, value).
+    """
+
+    spec: AnalysisSpec
+    primary_suite: str
+    conditions: pd.DataFrame
+    seeds: pd.DataFrame
+    variance: pd.DataFrame
+    comparisons: pd.DataFrame
+    problem_deltas: pd.DataFrame
+    curves: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    iterations: dict[str, int] = field(default_factory=dict)
+
+    def _prefix(self, suite: str) -> str:
+        return "" if suite == self.primary_suite else f"{safe_key(suite)}/"
+
+    def mlflow_metrics(self) -> dict[str, float]:
+        """Flat finite metrics: ``cond/<name>/<metric>_<stat>`` and ``cmp/<treat>_vs_<base>/<stat>``.
+
+        Non-primary suites carry a ``<suite>/`` prefix. Condition stats are fractions; ``*_pp`` are pp.
+        """
+        m = safe_key(self.spec.metric.replace("@", "_at_"))
+        out: dict[str, float] = {}
+        var = self.variance.set_index(["suite", "condition"])
+        for r in self.conditions.itertuples(index=False):
+            base = f"{self._prefix(r.suite)}cond/{safe_key(r.condition)}/"
+            for stat in CONDITION_METRICS:
+                out[f"{base}{m}_{stat}"] = float(getattr(r, stat))
+            for stat in VARIANCE_METRICS:
+                out[f"{base}{stat}"] = float(var.loc[(r.suite, r.condition), stat])
+        for r in self.comparisons.itertuples(index=False):
+            base = f"{self._prefix(r.suite)}cmp/{safe_key(r.comparison)}/"
+            for stat in COMPARISON_METRICS:
+                out[f"{base}{stat}"] = float(getattr(r, stat))
+        return {k: v for k, v in out.items() if math.isfinite(v)}
+
+    def mlflow_params(self) -> dict[str, str]:
+        """Settings and verdicts as strings: ``analysis/<field>`` and ``cmp/<treat>_vs_<base>/verdict``."""
+        out = {f"analysis/{k}": str(v) for k, v in asdict(self.spec).items()}
+        out["analysis/primary_suite"] = self.primary_suite
+        for r in self.comparisons.itertuples(index=False):
+            base = f"{self._prefix(r.suite)}cmp/{safe_key(r.comparison)}/"
+            out[f"{base}verdict"] = r.verdict
+            out[f"{base}problem_test"] = r.problem_test
+        return out
+
+    def to_json(self) -> dict:
+        """JSON-ready dict: spec, iterations, notes, library versions and every table as records."""
+        import scipy
+        import statsmodels
+
+        def records(df: pd.DataFrame) -> list[dict]:
+            return [{k: _jsonable(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+
+        return {
+            "spec": asdict(self.spec),
+            "primary_suite": self.primary_suite,
+            "iterations": self.iterations,
+            "notes": list(self.notes),
+            "versions": {
+                "numpy": np.__version__,
+                "scipy": scipy.__version__,
+                "statsmodels": statsmodels.__version__,
+            },
+            "conditions": records(self.conditions),
+            "seeds": records(self.seeds),
+            "variance": records(self.variance),
+            "comparisons": records(self.comparisons),
+        }
+
+    def summary_text(self) -> str:
+        """Readable plain-text tables: conditions, then comparisons with verdicts, per suite."""
+        lines = [f"metric {self.spec.metric}, alpha {self.spec.alpha}, {self.spec.family} family, "
+                 f"{self.spec.n_boot} bootstrap resamples, rng seed {self.spec.rng_seed}"]  # fmt: skip
+        for suite, conds in self.conditions.groupby("suite", sort=False):
+            lines += ["", f"suite {suite} (iteration {self.iterations.get(suite, '?')})"]
+            c = conds.assign(
+                mean_pct=100 * conds["mean"], sd_pp=100 * conds["sd"],
+                ci95=_intervals(100 * conds["ci_low"], 100 * conds["ci_high"], ".1f"),
+            )[["condition", "n_seeds", "n_problems", "n_samples", "mean_pct", "sd_pp", "ci95"]]  # fmt: skip
+            lines.append(c.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
+            cmp = self.comparisons[self.comparisons["suite"] == suite]
+            t = pd.DataFrame({
+                "comparison": cmp["comparison"], "delta_pp": cmp["delta_pp"],
+                "hier_ci_pp": _intervals(cmp["hier_ci_low_pp"], cmp["hier_ci_high_pp"], ".2f"),
+                "p_welch": cmp["p_welch"], "p_perm": cmp["p_permutation"], "p_adj": cmp["p_adjusted"],
+                "p_problem": cmp["p_problem"], "g": cmp["hedges_g"], "mde_pp": cmp["mde_seed_pp"],
+                "verdict": cmp["verdict"],
+            })  # fmt: skip
+            lines += ["", t.to_string(index=False, float_format=lambda x: f"{x:.3g}")]
+            lines += [f"  {r.comparison}: {r.notes}" for r in cmp.itertuples() if r.notes]
+        lines += [f"note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def _intervals(low: pd.Series, high: pd.Series, fmt: str) -> list[str]:
+    return [f"[{lo:{fmt}}, {hi:{fmt}}]" for lo, hi in zip(low, high, strict=True)]
+
+
+def _jsonable(v: object) -> object:
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v

@@ -1,0 +1,83 @@
+"""Simulated outcome tables with seed-level and problem-level variation (for calibration, tests, benchmarks).
+
+Model, on the logit scale: ``logit p[arm, seed, problem] = mu + effect[arm] + u[arm, seed] + v[problem]
++ w[arm, seed, problem]`` with ``u ~ N(0, sd_seed^2)``, ``v ~ N(0, sd_problem^2)`` shared by all arms
+(pairing), ``w ~ N(0, sd_residual^2)``; each sample passes with probability ``p``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+from scipy.special import expit
+
+_GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(60)
+_GH_W = _GH_W / _GH_W.sum()
+
+
+@dataclass(frozen=True)
+class SimModel:
+    """Sizes and variance components of one simulated study (sds on the logit scale)."""
+
+    n_seeds: int = 5
+    n_problems: int = 164
+    n_samples: int = 5
+    mu: float = 0.0
+    sd_seed: float = 0.3
+    sd_problem: float = 1.5
+    sd_residual: float = 0.5
+
+
+def draw_problems(rng: np.random.Generator, model: SimModel) -> NDArray[np.float64]:
+    """Problem effects v: (n_problems,)."""
+    return rng.normal(0.0, model.sd_problem, model.n_problems)
+
+
+def draw_arm(
+    rng: np.random.Generator, model: SimModel, v: NDArray[np.float64], effect: float = 0.0
+) -> NDArray[np.bool_]:
+    """Outcomes of one arm on problems ``v``: (n_seeds, n_problems, n_samples) bool."""
+    r, n = model.n_seeds, v.size
+    u = rng.normal(0.0, model.sd_seed, (r, 1))
+    w = rng.normal(0.0, model.sd_residual, (r, n))
+    p = expit(model.mu + effect + u + v[None, :] + w)
+    return rng.random((r, n, model.n_samples)) < p[..., None]
+
+
+def expected_score(model: SimModel, effect: float, v: NDArray[np.float64] | None = None) -> float:
+    """Expected pass@1 of an arm: over seeds and residuals given problems ``v``, or over problems too
+    when ``v`` is None (Gauss-Hermite quadrature)."""
+    if v is None:
+        sd = np.sqrt(model.sd_seed**2 + model.sd_problem**2 + model.sd_residual**2)
+        return float(_GH_W @ expit(model.mu + effect + sd * _GH_X))
+    sd = np.sqrt(model.sd_seed**2 + model.sd_residual**2)
+    return float(np.mean(expit(model.mu + effect + v[:, None] + sd * _GH_X[None, :]) @ _GH_W))
+
+
+def simulate_outcomes(
+    rng: np.random.Generator,
+    model: SimModel,
+    effects: dict[str, float],
+    suite: str = "heldout",
+    iterations: int = 1,
+) -> pd.DataFrame:
+    """A tidy outcomes table (the trial contract) for conditions ``effects`` (name -> logit shift).
+
+    Iterations 0..iterations-1 share seeds' effects and ramp the condition effect up linearly.
+    """
+    v = draw_problems(rng, model)
+    problems = np.array([f"{suite}/{i}" for i in range(model.n_problems)])
+    frames = []
+    for cond, effect in effects.items():
+        for it in range(iterations):
+            ramp = (it + 1) / iterations
+            cube = draw_arm(rng, model, v, effect * ramp - 0.5 * (1 - ramp))
+            s, p, j = np.indices(cube.shape)
+            frames.append(pd.DataFrame({
+                "condition": cond, "seed": s.ravel(), "iteration": it, "suite": suite,
+                "problem_id": problems[p.ravel()], "sample": j.ravel(), "passed": cube.ravel(),
+            }))  # fmt: skip
+    return pd.concat(frames, ignore_index=True)

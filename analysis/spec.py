@@ -1,0 +1,39 @@
+"""The analysis settings: one frozen object, each field documented once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from analysis.multiplicity import Family
+
+
+@dataclass(frozen=True)
+class AnalysisSpec:
+    """What to analyse and how.
+
+    baseline: condition every comparison is made against by default.
+    metric: 'pass@1' or 'pass@k' (k <= samples per problem), unbiased estimator per problem.
+    suite: the primary suite; None = the first suite in sorted order, and every suite is analysed.
+        When given, only that suite is analysed.
+    comparisons: (treatment, baseline) pairs; empty = every other condition vs ``baseline``.
+    family: 'declared' (Holm, FWER) or 'exploratory' (Benjamini-Hochberg, FDR); adjusted per suite.
+    alpha: test level; intervals are (1 - alpha).
+    n_boot: bootstrap resamples (problem and hierarchical bootstraps; Monte Carlo permutations).
+    rng_seed: seed of the one ``np.random.Generator`` per suite; same input and seed, same output.
+    iteration: which iteration to analyse; None = each suite's last.
+    effect_of_interest_pp: smallest delta (pp) worth detecting; sets the 'no effect' margin.
+        None = use each comparison's seed-level MDE at 80% power.
+    power: power used for MDEs and seeds-needed.
+    """
+
+    baseline: str
+    metric: str = "pass@1"
+    suite: str | None = None
+    comparisons: tuple[tuple[str, str], ...] = ()
+    family: Family = "declared"
+    alpha: float = 0.05
+    n_boot: int = 10_000
+    rng_seed: int = 0
+    iteration: int | None = None
+    effect_of_interest_pp: float | None = None
+    power: float = 0.8

@@ -1,0 +1,151 @@
+"""Ingest the tidy outcomes table and turn one suite of it into paired arrays.
+
+Contract: one row per sample with columns condition (str), seed (int), iteration (int), suite (str),
+problem_id (str), sample (int, 0..K-1), passed (bool); trials' tables concatenated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+REQUIRED_COLUMNS = ("condition", "seed", "iteration", "suite", "problem_id", "sample", "passed")
+METRICS_COLUMNS = ("condition", "seed", "iteration", "metric", "value")
+
+
+class AnalysisInputError(ValueError):
+    """Bad input to the analysis; the message is one line naming what is wrong and the fix."""
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet table; errors name the fix."""
+    p = Path(path)
+    if not p.is_file():
+        raise AnalysisInputError(f"{p}: file not found; pass the outcomes table trials write (.csv or .parquet)")
+    if p.suffix == ".parquet":
+        return pd.read_parquet(p)
+    if p.suffix in (".csv", ".gz") or p.name.endswith(".csv.gz"):
+        return pd.read_csv(p)
+    raise AnalysisInputError(f"{p}: unknown table format '{p.suffix}'; use a .csv or .parquet file")
+
+
+def check_outcomes(df: pd.DataFrame, where: str = "outcomes") -> pd.DataFrame:
+    """Check columns and types; return a copy with canonical dtypes (str ids, int seed/sample, bool)."""
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise AnalysisInputError(
+            f"{where}: missing column(s) {', '.join(missing)}; the table needs {', '.join(REQUIRED_COLUMNS)}"
+        )
+    if df.empty:
+        raise AnalysisInputError(f"{where}: the table has no rows; run the study's trials first")
+    out = df.loc[:, list(REQUIRED_COLUMNS)].copy()
+    for col in ("condition", "suite", "problem_id"):
+        out[col] = out[col].astype(str)
+    try:
+        for col in ("seed", "iteration", "sample"):
+            out[col] = out[col].astype(np.int64)
+    except (TypeError, ValueError) as err:
+        raise AnalysisInputError(f"{where}: seed, iteration and sample must be integers ({err})") from None
+    passed = out["passed"]
+    if passed.dtype != bool:
+        mapped = passed.astype(str).str.lower().map({"true": True, "false": False, "1": True, "0": False})
+        if mapped.isna().any():
+            raise AnalysisInputError(f"{where}: column passed must be boolean (True/False or 1/0)")
+        out["passed"] = mapped.astype(bool)
+    return out
+
+
+def parse_metric(metric: str) -> int:
+    """'pass@1' -> 1, 'pass@10' -> 10; anything else is an input error."""
+    m = re.fullmatch(r"pass@(\d+)", metric.strip())
+    if not m or int(m.group(1)) < 1:
+        raise AnalysisInputError(f"unknown metric '{metric}'; use pass@1 or pass@k with k <= samples per problem")
+    return int(m.group(1))
+
+
+@dataclass(frozen=True)
+class SuiteData:
+    """One suite at one iteration, as arrays. ``outcomes[c]``: (n_seeds_c, n_problems, n_samples_c) bool,
+    rows in ``seeds[c]`` order, columns in ``problems`` order (shared by every condition)."""
+
+    suite: str
+    iteration: int
+    problems: tuple[str, ...]
+    seeds: dict[str, NDArray[np.int64]]
+    outcomes: dict[str, NDArray[np.bool_]]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def conditions(self) -> tuple[str, ...]:
+        return tuple(self.outcomes)
+
+
+def select_iteration(df: pd.DataFrame, suite: str, iteration: int | None) -> tuple[pd.DataFrame, int, list]:
+    """Rows of ``suite`` at ``iteration`` (default: the suite's last). Seeds without it are dropped, noted."""
+    rows = df[df["suite"] == suite]
+    it = int(rows["iteration"].max()) if iteration is None else int(iteration)
+    at = rows[rows["iteration"] == it]
+    if at.empty:
+        have = sorted(rows["iteration"].unique().tolist())
+        raise AnalysisInputError(f"suite {suite}: no rows at iteration {it}; available iterations: {have}")
+    notes = []
+    runs = rows[["condition", "seed"]].drop_duplicates()
+    done = at[["condition", "seed"]].drop_duplicates()
+    lost = runs.merge(done, how="left", indicator=True).query("_merge == 'left_only'")
+    for cond, seed in lost[["condition", "seed"]].itertuples(index=False):
+        notes.append(f"suite {suite}: {cond} seed {seed} has no iteration {it}; left out")
+    return at, it, notes
+
+
+def build_suite(df: pd.DataFrame, suite: str, iteration: int | None = None) -> SuiteData:
+    """Arrays for one suite; asserts every (condition, seed) answered the same problems, K samples each."""
+    at, it, notes = select_iteration(df, suite, iteration)
+    problems = tuple(sorted(at["problem_id"].unique()))
+    p_index = {p: i for i, p in enumerate(problems)}
+    seeds, outcomes = {}, {}
+    for cond, rows in at.groupby("condition", sort=True):
+        seed_ids = np.sort(rows["seed"].unique())
+        k = int(rows["sample"].max()) + 1
+        s_idx = np.searchsorted(seed_ids, rows["seed"].to_numpy())
+        p_idx = rows["problem_id"].map(p_index).to_numpy()
+        j_idx = rows["sample"].to_numpy()
+        if j_idx.min() < 0:
+            raise AnalysisInputError(f"suite {suite}, {cond}: negative sample index; samples are 0..K-1")
+        shape = (seed_ids.size, len(problems), k)
+        count = np.zeros(shape, dtype=np.int64)
+        np.add.at(count, (s_idx, p_idx, j_idx), 1)
+        if count.max() > 1:
+            raise AnalysisInputError(
+                f"suite {suite}, {cond}: duplicate rows for one (seed, problem_id, sample) at iteration {it};"
+                " de-duplicate the concatenated trial tables"
+            )
+        if count.min() == 0:
+            s, p, _ = np.argwhere(count == 0)[0]
+            raise AnalysisInputError(
+                f"suite {suite}, {cond} seed {seed_ids[s]}: missing outcomes (e.g. problem {problems[p]});"
+                " every condition and seed must answer the same problems with K samples (pairing)"
+            )
+        cube = np.zeros(shape, dtype=bool)
+        cube[s_idx, p_idx, j_idx] = rows["passed"].to_numpy()
+        seeds[str(cond)] = seed_ids
+        outcomes[str(cond)] = cube
+    return SuiteData(suite, it, problems, seeds, outcomes, tuple(notes))
+
+
+def check_metrics(df: pd.DataFrame) -> pd.DataFrame:
+    """Check the per-iteration metrics table (condition, seed, iteration, metric, value)."""
+    missing = [c for c in METRICS_COLUMNS if c not in df.columns]
+    if missing:
+        raise AnalysisInputError(
+            f"metrics: missing column(s) {', '.join(missing)}; the table needs {', '.join(METRICS_COLUMNS)}"
+        )
+    out = df.loc[:, list(METRICS_COLUMNS)].copy()
+    out["condition"] = out["condition"].astype(str)
+    out["metric"] = out["metric"].astype(str)
+    out["value"] = pd.to_numeric(out["value"], errors="coerce")
+    return out

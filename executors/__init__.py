@@ -1,0 +1,11 @@
+"""Sandboxed executor: judge untrusted model-written programs without trusting them.
+
+Isolation is enforced by the kernel (namespaces, landlock, seccomp, rlimits, a capped tmpfs) in worker
+processes started by exec; verdicts come from a judge that sees only plain values. See
+executors/reward.py for the reward rule and executors/STATUS.md for what is measured.
+"""
+
+from executors.api import ExecResult, Job, Limits, SandboxUnavailable, Shaping, TestOutcome
+from executors.pool import SandboxExecutor
+
+__all__ = ["ExecResult", "Job", "Limits", "SandboxExecutor", "SandboxUnavailable", "Shaping", "TestOutcome"]

@@ -1,0 +1,116 @@
+"""Typed records of the executor: jobs in, results out, limits and reward shaping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+class SandboxUnavailable(RuntimeError):
+    """A kernel feature strict mode needs is missing; the message names it and the opt-out."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One untrusted program and the tests that judge it.
+
+    MBPP style: `tests` is a tuple of assert statements, `setup` optional code run after the program in
+    the sandbox (MBPP `test_setup_code`; its import lines also run in the judge). HumanEval style: `test`
+    defines `check(candidate)` and `entry_point` names the function under test.
+    """
+
+    id: str
+    program: str
+    tests: tuple[str, ...] = ()
+    setup: str = ""
+    test: str | None = None
+    entry_point: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.test is not None and not self.entry_point:
+            raise ValueError(f"job {self.id}: `test` needs `entry_point`")
+        if self.test is None and not self.tests:
+            raise ValueError(f"job {self.id}: give `tests` (assert statements) or `test` + `entry_point`")
+        if isinstance(self.tests, list):
+            object.__setattr__(self, "tests", tuple(self.tests))
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """Verdict of one test: status "pass" or a category string, and a short error text."""
+
+    __test__ = False  # not a pytest class
+
+    status: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """Judged result of one job. `isolation` is "strict" or the weaker mode's name."""
+
+    id: str
+    passed: int
+    total: int
+    reward: float
+    category: str
+    tests: tuple[TestOutcome, ...]
+    wall_s: float
+    isolation: str = "strict"
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.id,
+            "passed": self.passed,
+            "total": self.total,
+            "reward": self.reward,
+            "category": self.category,
+            "tests": [{"status": t.status, "error": t.error} for t in self.tests],
+            "wall_s": round(self.wall_s, 6),
+            "isolation": self.isolation,
+        }
+
+
+@dataclass(frozen=True)
+class Shaping:
+    """Rewards that replace k/n when nothing passed (see executors/reward.py for the rule)."""
+
+    syntax: float = -0.2
+    runtime: float = -0.1
+    timeout: float = -0.3
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-program resource limits, enforced by the kernel (rlimits) and the judge's deadlines.
+
+    per_test_s: wall seconds for loading the program and for each test (candidate calls included).
+    program_s: wall seconds for the whole job; also the child's RLIMIT_CPU. Tests left when it runs
+        out are `timeout`.
+    memory_mb: address-space limit of the child (RLIMIT_AS).
+    output_bytes: stdout+stderr the program may write before it is killed (`output_limit`).
+    file_bytes: largest file it may write (RLIMIT_FSIZE); the scratch tmpfs holds 4x this.
+    open_files: RLIMIT_NOFILE.
+    value_bytes: largest encoded value one call may send back (`unrepresentable_value` above it).
+    """
+
+    per_test_s: float = 2.0
+    program_s: float = 10.0
+    memory_mb: int = 1024
+    output_bytes: int = 1 << 20
+    file_bytes: int = 8 << 20
+    open_files: int = 64
+    value_bytes: int = 4 << 20
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class _Stats:
+    """Counters the executor keeps across runs (exposed as SandboxExecutor.stats)."""
+
+    jobs: int = 0
+    retries: int = 0
+    sandbox_errors: int = 0
+    worker_restarts: int = 0
+    extra: dict = field(default_factory=dict)

@@ -1,0 +1,142 @@
+"""Inside the sandbox: load the program, answer calls with plain values. Nothing here is trusted.
+
+The child never sees expected values or test code: it receives the program, optional setup code, the
+names the tests use, and calls (`f(args)` with literal args). It replies with literal text, a handle
+for objects that are not data, or an exception type name. Whatever it sends is parsed by the judge as
+data only, so a patched child can at worst answer wrongly.
+Replies: b"K"+json names | b"S"+msg (syntax) | b"X"+json[type,msg] (load error) | b"V"+literal |
+b"R"+json[handle,type,truth] | b"E"+json[type,msg].
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import re
+import sys
+
+from executors import literal, proto
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,80}")
+
+
+def _exc(e: BaseException) -> list[str]:
+    name = type(e).__name__
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        name = "Exception"
+    try:
+        msg = str(e)[:300]
+    except BaseException:
+        msg = ""
+    return [name, msg]
+
+
+class _Server:
+    def __init__(self, req_fd: int, resp_fd: int) -> None:
+        self.req_fd = req_fd
+        self.resp_fd = resp_fd
+        self.g: dict = {"__name__": "solution", "__builtins__": builtins}
+        self.refs: list[object] = []
+
+    def reply(self, tag: bytes, body: bytes = b"") -> None:
+        proto.write_frame(self.resp_fd, tag + body)
+
+    def handle(self, obj: object) -> int:
+        self.refs.append(obj)
+        return len(self.refs) - 1
+
+    def value(self, v: object) -> None:
+        try:
+            text = literal.encode(v)
+        except Exception:
+            text = None
+        if text is None:
+            try:
+                truth = bool(v)  # one bit the program could return as plain True/False anyway
+            except BaseException:
+                truth = None
+            self.reply(b"R", json.dumps([self.handle(v), type(v).__name__[:80], truth]).encode())
+        else:
+            self.reply(b"V", text.encode("utf-8", "surrogatepass"))
+
+    def load(self, msg: dict) -> None:
+        try:
+            code = compile(msg["program"], "<program>", "exec", dont_inherit=True)
+            setup = compile(msg["setup"], "<setup>", "exec", dont_inherit=True) if msg["setup"] else None
+        except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError) as e:
+            self.reply(b"S", f"{type(e).__name__}: {e}"[:300].encode("utf-8", "replace"))
+            return
+        try:
+            exec(code, self.g)
+            if setup is not None:
+                exec(setup, self.g)
+        except BaseException as e:
+            self.reply(b"X", json.dumps(_exc(e)).encode())
+            return
+        names: dict[str, object] = {}
+        for name in msg["names"]:
+            if name not in self.g:
+                continue
+            v = self.g[name]
+            if callable(v) and not isinstance(v, type):
+                names[name] = ["f"]
+                continue
+            try:
+                names[name] = ["v", literal.encode(v)]
+            except Exception:
+                names[name] = ["r", self.handle(v), type(v).__name__[:80]]
+        self.reply(b"K", json.dumps(names).encode())
+
+    def target(self, t: object) -> object:
+        return self.g[t] if isinstance(t, str) else self.refs[t]  # type: ignore[index]
+
+    def call(self, msg: list) -> None:
+        target, attr, args, kwargs = msg
+        try:
+            fn = self.target(target)
+            if attr is not None:
+                fn = getattr(fn, attr)
+            a = literal.decode(args, ref=self.refs.__getitem__)
+            k = literal.decode(kwargs, ref=self.refs.__getitem__)
+            v = fn(*a, **k)
+        except BaseException as e:
+            self.reply(b"E", json.dumps(_exc(e)).encode())
+            return
+        self.value(v)
+
+    def getattr(self, msg: list) -> None:
+        target, attr = msg
+        try:
+            v = getattr(self.target(target), attr)
+        except BaseException as e:
+            self.reply(b"E", json.dumps(_exc(e)).encode())
+            return
+        self.value(v)
+
+    def serve(self) -> None:
+        while True:
+            frame = proto.read_frame(self.req_fd)
+            if frame is None:
+                os._exit(0)
+            op, body = frame[:1], json.loads(frame[1:])
+            try:
+                if op == b"L":
+                    self.load(body)
+                elif op == b"C":
+                    self.call(body)
+                elif op == b"G":
+                    self.getattr(body)
+            except BaseException as e:  # failure while replying (e.g. MemoryError): say so once
+                self.reply(b"E", json.dumps(_exc(e)).encode())
+
+
+def serve(req_fd: int, resp_fd: int) -> None:
+    """Child main loop; never returns (the child ends with _exit, so atexit hooks do not run)."""
+    sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")  # noqa: SIM115
+    sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")  # noqa: SIM115
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115
+    try:
+        _Server(req_fd, resp_fd).serve()
+    finally:
+        os._exit(0)

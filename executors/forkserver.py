@@ -1,0 +1,188 @@
+"""The fork server: a pristine process that hardens itself once and forks one child per program.
+
+It is forked from a worker before the worker sees any job, so no child can find test data or other
+programs in its memory. It never receives programs or tests: it hands the worker the pipe ends and a
+pidfd of each fresh child over a unix socket (SCM_RIGHTS), reaps children and wipes their scratch.
+Requests: b"F<pid,...>" -> reap those killed children, then fork (reply: pid + fds [req_w, resp_r,
+out_r, pidfd]); b"W<pid>" -> wait status and CPU seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import socket
+import sys
+import tempfile
+
+from executors import child, harden, seccomp
+from executors.session import cpu_limit
+
+SCRATCH = "/tmp"
+_HIGH_FD = 100
+
+
+def _high(fd: int) -> int:
+    """Move a long-lived fd above the range the child's fixed fds (0-4) and pipes use."""
+    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _HIGH_FD)
+    os.close(fd)
+    return new
+
+
+class Server:
+    def __init__(self, sock: socket.socket, config: dict) -> None:
+        self.sock = sock
+        self.limits = config["limits"]
+        self.strict = config["mode"] == "strict"
+        self.features: dict[str, str] = {}
+        self.missing: list[str] = []
+        self.scratch_root = ""
+        self.seq = 0
+        self.live: dict[int, str] = {}  # pid -> scratch dir
+        self.status: dict[int, bytes] = {}
+        self.read_fds: list[tuple[int, bool]] = []
+        self.ll_abi = 0
+        self.devnull = _high(os.open(os.devnull, os.O_RDWR))
+
+    def _step(self, name: str, fn) -> bool:  # type: ignore[no-untyped-def]
+        try:
+            self.features[name] = fn() or "on"
+            return True
+        except OSError as e:
+            self.missing.append(f"{name} ({e.strerror or e})")
+            return False
+
+    def harden(self) -> None:
+        """Namespaces, capped tmpfs scratch, privileges, landlock rule fds, seccomp self-test."""
+        lim = self.limits
+        ns = self._step("namespaces", harden.enter_namespaces)
+        size = max(4 * lim["file_bytes"], 16 << 20)
+        if ns and self._step("scratch", lambda: harden.mount_scratch(SCRATCH, size, 4096)):
+            self.scratch_root = SCRATCH
+        else:
+            self.scratch_root = tempfile.mkdtemp(prefix="sandbox-")
+            self.features.pop("scratch", None)
+        self.read_fds = [(_high(fd), d) for fd, d in harden.open_paths(harden.read_paths())]
+        self._step("privileges", lambda: harden.drop_privileges(self.scratch_root))
+        self.ll_abi = harden.landlock_abi()
+        if self.ll_abi:
+            self.features["landlock"] = f"abi {self.ll_abi}"
+        else:
+            self.missing.append("landlock (kernel >= 5.13 with landlock in the LSM list)")
+        why = seccomp.supported()
+        if why is None:
+            seccomp.build_fast(1)  # warm the template before any fork
+            self.features["seccomp"] = "on"
+        else:
+            self.missing.append(f"seccomp ({why})")
+
+    def fork(self) -> None:
+        self.seq += 1
+        scratch = os.path.join(self.scratch_root, f"c{self.seq}")
+        shutil.rmtree(scratch, ignore_errors=True)
+        os.mkdir(scratch, 0o700)
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            self._child(scratch, req_r, resp_w, out_w)
+        for fd in (req_r, resp_w, out_w):
+            os.close(fd)
+        self.live[pid] = scratch
+        pidfd = os.pidfd_open(pid)
+        fds = [req_w, resp_r, out_r, pidfd]
+        try:
+            socket.send_fds(self.sock, [b"%d" % pid], fds)
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def _child(self, scratch: str, req_r: int, resp_w: int, out_w: int) -> None:
+        try:
+            parent = os.getppid()
+            os.setsid()
+            harden.set_pdeathsig()
+            if os.getppid() != parent:
+                os._exit(1)
+            high = [fcntl.fcntl(fd, fcntl.F_DUPFD, _HIGH_FD) for fd in (self.devnull, out_w, req_r, resp_w)]
+            for target, fd in zip((0, 1, 2, 3, 4), (high[0], high[1], high[1], high[2], high[3]), strict=True):
+                os.dup2(fd, target)
+            os.chdir(scratch)
+            lim = self.limits
+            harden.rlimit_child(lim["memory_mb"], cpu_limit(lim), lim["file_bytes"], lim["open_files"] + 5)
+            harden.libc().prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+            if self.ll_abi:
+                scratch_fd = os.open(scratch, os.O_PATH)
+                harden.landlock_child(self.ll_abi, self.read_fds, scratch_fd)
+            harden.close_from(5)
+            if "seccomp" in self.features:
+                seccomp.install(seccomp.build_fast(os.getpid()))
+            child.serve(3, 4)
+        except BaseException as e:
+            with contextlib.suppress(BaseException):
+                os.write(2, f"sandbox child setup failed: {e!r}\n".encode())
+        os._exit(70)
+
+    def reap(self, block_pid: int | None = None) -> None:
+        while self.live:
+            try:
+                pid, st, ru = os.wait4(block_pid or -1, 0 if block_pid else os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.status[pid] = b"%d %.3f" % (st, ru.ru_utime + ru.ru_stime)
+            shutil.rmtree(self.live.pop(pid, ""), ignore_errors=True)
+            if block_pid:
+                return
+
+    def serve(self) -> None:
+        while True:
+            self.reap()
+            msg = self.sock.recv(64)
+            if not msg:
+                return
+            if msg[:1] == b"F":
+                for pid in (int(p) for p in msg[1:].split(b",") if p):
+                    if pid in self.live:
+                        self.reap(pid)  # killed by the judge: wait, so its scratch is gone first
+                try:
+                    self.fork()
+                except OSError as e:
+                    self.sock.send(f"fork failed: {e}".encode())
+            elif msg[:1] == b"W":
+                pid = int(msg[1:])
+                if pid in self.live:
+                    self.reap(pid)
+                self.sock.send(self.status.pop(pid, b"-1 0"))
+
+    def shutdown(self) -> None:
+        for pid in list(self.live):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
+        self.reap()
+
+
+def main(sock: socket.socket, config: dict) -> None:
+    """Entry in the forked server process; never returns."""
+    code = 0
+    server = Server(sock, config)
+    try:
+        server.harden()
+        ok = not (server.strict and server.missing)
+        hello = {"ok": ok, "features": server.features, "missing": server.missing}
+        sock.send(b"H" + json.dumps(hello).encode())
+        if ok:
+            server.serve()
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            sock.send(b"H" + json.dumps({"ok": False, "missing": [f"fork server: {e!r}"]}).encode())
+        code = 1
+    finally:
+        server.shutdown()
+        sys.stdout.flush()
+        os._exit(code)

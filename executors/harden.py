@@ -1,0 +1,216 @@
+"""Kernel isolation through ctypes on libc: namespaces, a size-capped tmpfs, capabilities, landlock.
+
+`prepare_forkserver` runs once in each fork server (children inherit what it sets up); `landlock_child`
+and `rlimit_child` run in every child before model code. Each step reports whether it worked so strict
+mode can refuse to run when one is missing.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import stat
+import sys
+import sysconfig
+
+_libc: ctypes.CDLL | None = None
+
+
+def libc() -> ctypes.CDLL:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.syscall.restype = ctypes.c_long
+    return _libc
+
+
+def _check(ret: int, what: str) -> int:
+    if ret < 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+    return ret
+
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWNET = 0x40000000
+_MS_REC = 0x4000
+_MS_PRIVATE = 1 << 18
+_MS_NOSUID = 2
+_MS_NODEV = 4
+_MS_NOEXEC = 8
+
+
+def _write(path: str, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.write(fd, text.encode())
+    finally:
+        os.close(fd)
+
+
+def enter_namespaces() -> str:
+    """Private network, IPC, UTS and mount namespaces (a user namespace first when not root)."""
+    flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
+    if os.geteuid() == 0:
+        _check(libc().unshare(flags), "unshare")
+        return "root"
+    uid, gid = os.geteuid(), os.getegid()
+    _check(libc().unshare(flags | CLONE_NEWUSER), "unshare(user)")
+    _write("/proc/self/setgroups", "deny")
+    _write("/proc/self/uid_map", f"0 {uid} 1")
+    _write("/proc/self/gid_map", f"0 {gid} 1")
+    return "user"
+
+
+def mount_scratch(path: str, size_bytes: int, inodes: int) -> None:
+    """Make every mount private, then a fresh size- and inode-capped tmpfs at `path`."""
+    _check(libc().mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount(private)")
+    opts = f"size={size_bytes},nr_inodes={inodes},mode=0755".encode()
+    flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
+    _check(libc().mount(b"tmpfs", path.encode(), b"tmpfs", flags, opts), "mount(tmpfs)")
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def drop_privileges(own: str) -> str:
+    """Give up every capability. Switches to an unused uid (that then owns `own`) when the Python
+    install stays readable by it; otherwise keeps the uid with no capabilities at all."""
+    if os.geteuid() == 0 and _world_readable(sysconfig.get_paths()["stdlib"]):
+        uid = 60000 + os.getpid() % 5000
+        os.chown(own, uid, uid)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        return f"uid {uid}"
+    for cap in range(64):  # bounding set: needs CAP_SETPCAP, so do it before capset
+        if libc().prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            break
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _check(libc().syscall(126 if _machine() == "x86_64" else 91, ctypes.byref(header), data), "capset")
+    return "no capabilities"
+
+
+def _machine() -> str:
+    return os.uname().machine
+
+
+def _world_readable(path: str) -> bool:
+    """Every ancestor traversable by others and the directory itself readable by others."""
+    p = os.path.abspath(path)
+    while True:
+        mode = os.stat(p).st_mode
+        if not mode & stat.S_IXOTH:
+            return False
+        if p == "/":
+            return bool(os.stat(path).st_mode & stat.S_IROTH)
+        p = os.path.dirname(p)
+
+
+# ---- landlock ----------------------------------------------------------------------------------
+_LL_CREATE, _LL_ADD, _LL_RESTRICT = 444, 445, 446
+_FS_EXECUTE, _FS_WRITE, _FS_READ_FILE, _FS_READ_DIR = 1, 2, 4, 8
+_FS_ALL_V1 = (1 << 13) - 1
+_FS_REFER, _FS_TRUNCATE, _FS_IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
+_FS_MAKE_CHAR, _FS_MAKE_SOCK, _FS_MAKE_FIFO, _FS_MAKE_BLOCK = 1 << 6, 1 << 9, 1 << 10, 1 << 11
+_NET_ALL = 3  # bind_tcp | connect_tcp
+_SCOPE_ALL = 3  # abstract unix sockets | signals
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("fs", ctypes.c_uint64), ("net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneath(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed", ctypes.c_uint64), ("fd", ctypes.c_int32)]
+
+
+def landlock_abi() -> int:
+    """Kernel landlock ABI version, 0 when unavailable."""
+    ret = libc().syscall(_LL_CREATE, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    return max(int(ret), 0)
+
+
+def read_paths() -> list[str]:
+    """What Python needs to import the standard library and its C extensions."""
+    paths = sysconfig.get_paths()
+    out = {paths["stdlib"], paths["platstdlib"]}
+    out |= {os.path.dirname(m.__file__ or "") for m in sys.modules.values() if _is_ext(m)}
+    out |= {p for p in ("/usr/lib", "/lib", "/lib64", "/usr/lib64", "/etc/ld.so.cache") if os.path.exists(p)}
+    return sorted(p for p in out if p)
+
+
+def _is_ext(module: object) -> bool:
+    f = getattr(module, "__file__", None)
+    return isinstance(f, str) and f.endswith(".so")
+
+
+def open_paths(paths: list[str]) -> list[tuple[int, bool]]:
+    """O_PATH fds (kept by the fork server) for landlock rules: (fd, is_dir)."""
+    out = []
+    for p in paths:
+        fd = os.open(p, os.O_PATH | os.O_CLOEXEC)
+        out.append((fd, stat.S_ISDIR(os.fstat(fd).st_mode)))
+    return out
+
+
+def landlock_child(abi: int, read_fds: list[tuple[int, bool]], scratch_fd: int) -> None:
+    """Restrict the calling process: read-only Python install, read-write scratch, nothing else.
+
+    On ABI >= 4 TCP bind/connect are denied too; on ABI >= 6 signals and abstract unix sockets are
+    scoped to the sandbox. Needs no_new_privs (set by the caller first).
+    """
+    fs = _FS_ALL_V1 | (_FS_REFER if abi >= 2 else 0) | (_FS_TRUNCATE if abi >= 3 else 0)
+    fs |= _FS_IOCTL_DEV if abi >= 5 else 0
+    attr = _RulesetAttr(fs, _NET_ALL if abi >= 4 else 0, _SCOPE_ALL if abi >= 6 else 0)
+    size = 24 if abi >= 6 else 16 if abi >= 4 else 8
+    lc = libc()
+    rs = _check(lc.syscall(_LL_CREATE, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)), "ll")
+    try:
+        ro_dir = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
+        for fd, is_dir in read_fds:
+            rule = _PathBeneath(ro_dir if is_dir else _FS_EXECUTE | _FS_READ_FILE, fd)
+            _check(lc.syscall(_LL_ADD, rs, 1, ctypes.byref(rule), 0), "landlock_add_rule")
+        rw = fs & ~(_FS_EXECUTE | _FS_MAKE_CHAR | _FS_MAKE_SOCK | _FS_MAKE_FIFO | _FS_MAKE_BLOCK | _FS_IOCTL_DEV)
+        _check(lc.syscall(_LL_ADD, rs, 1, ctypes.byref(_PathBeneath(rw, scratch_fd)), 0), "landlock_add_rule")
+        _check(lc.syscall(_LL_RESTRICT, rs, 0), "landlock_restrict_self")
+    finally:
+        os.close(rs)
+
+
+def set_pdeathsig() -> None:
+    libc().prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+
+
+def rlimit_child(memory_mb: int, cpu_s: int, file_bytes: int, open_files: int) -> None:
+    """Kernel resource limits of one child (soft = hard, so it cannot raise them)."""
+    mem = memory_mb << 20
+    for res, value in (
+        (resource.RLIMIT_AS, mem),
+        (resource.RLIMIT_DATA, mem),
+        (resource.RLIMIT_CPU, cpu_s),  # SIGXCPU at the soft limit, SIGKILL one second later
+        (resource.RLIMIT_FSIZE, file_bytes),
+        (resource.RLIMIT_NOFILE, open_files),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_MEMLOCK, 0),
+        (resource.RLIMIT_MSGQUEUE, 0),
+        (resource.RLIMIT_NPROC, 64),
+    ):
+        resource.setrlimit(res, (value, value + 1 if res == resource.RLIMIT_CPU else value))
+
+
+def close_from(first: int) -> None:
+    """Close every fd >= first (close_range; a loop over /proc when the kernel lacks it)."""
+    if libc().syscall(436, ctypes.c_uint(first), ctypes.c_uint(0xFFFFFFFF), ctypes.c_uint(0)) != 0:
+        os.closerange(first, resource.getrlimit(resource.RLIMIT_NOFILE)[0])

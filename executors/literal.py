@@ -1,0 +1,163 @@
+"""Plain values as text: the only thing that crosses from a sandboxed program to the judge.
+
+`encode` writes a value of the built-in data types as Python-literal text (subclasses are reduced to
+their plain base value, so an `int` with a forged `__eq__` arrives as a plain int). `decode` parses such
+text with `ast` and rebuilds only built-in data (no names, calls or attribute access beyond a fixed
+handful), so the judge never holds an object whose behaviour the program chose.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from typing import Any
+
+MAX_DEPTH = 100
+MAX_ITEMS = 1_000_000
+_BIG_INT_BITS = 12_000  # above this, ints go out in hex: linear to parse, no digit limit
+
+
+class Unrepresentable(ValueError):
+    """The value is not plain data (or too large / deep); carries the offending type name."""
+
+
+def _enc_float(x: float) -> str:
+    r = float.__repr__(x)
+    return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(r, r)
+
+
+def encode(value: Any, ref: Callable[[Any], int] | None = None) -> str:
+    """Literal text for `value`; raises Unrepresentable for anything but plain data.
+
+    ref: optional hook giving objects that are not data an integer handle, written as `__ref__(n)`.
+    Built-in types themselves (`int`, `str`, ...) are written by name.
+    """
+    parts: list[str] = []
+    budget = [MAX_ITEMS]
+
+    def walk(v: Any, depth: int) -> None:
+        budget[0] -= 1
+        if depth > MAX_DEPTH or budget[0] < 0:
+            raise Unrepresentable("too deep or too large")
+        t = type(v)
+        if v is None or t is bool:
+            parts.append("True" if v is True else "False" if v is False else "None")
+        elif isinstance(v, bool):
+            parts.append("True" if bool.__bool__(v) else "False")
+        elif isinstance(v, int):
+            if int.bit_length(v) > _BIG_INT_BITS:
+                parts.append(("-" if v < 0 else "") + hex(abs(int(v))))
+            else:
+                parts.append(int.__repr__(v))
+        elif isinstance(v, float):
+            parts.append(_enc_float(v))
+        elif isinstance(v, complex):
+            parts.append(f"complex({_enc_float(v.real)}, {_enc_float(v.imag)})")
+        elif isinstance(v, str):
+            parts.append(str.__repr__(str.__str__(v)))
+        elif isinstance(v, bytes):
+            parts.append(bytes.__repr__(bytes(v)))
+        elif isinstance(v, bytearray):
+            parts.append(f"bytearray({bytes.__repr__(bytes(v))})")
+        elif isinstance(v, range):
+            parts.append(f"range({v.start}, {v.stop}, {v.step})")
+        elif isinstance(v, (tuple, list)):
+            is_tuple = isinstance(v, tuple)
+            items = tuple.__iter__(v) if is_tuple else list.__iter__(v)
+            parts.append("(" if is_tuple else "[")
+            n = 0
+            for item in items:
+                walk(item, depth + 1)
+                parts.append(", ")
+                n += 1
+            if n and not (is_tuple and n == 1):
+                parts.pop()
+            parts.append(")" if is_tuple else "]")
+        elif isinstance(v, (set, frozenset)):
+            items = list(set.__iter__(v) if isinstance(v, set) else frozenset.__iter__(v))
+            parts.append("frozenset(" if isinstance(v, frozenset) else "set(")
+            parts.append("(")
+            for item in items:
+                walk(item, depth + 1)
+                parts.append(", ")
+            parts.append("))")
+        elif isinstance(v, dict):
+            parts.append("{")
+            for k, item in dict.items(v):
+                walk(k, depth + 1)
+                parts.append(": ")
+                walk(item, depth + 1)
+                parts.append(", ")
+            parts.append("}")
+        elif isinstance(v, type) and _TYPE_NAMES.get(v) is not None:
+            parts.append(_TYPE_NAMES[v])
+        elif ref is not None:
+            parts.append(f"__ref__({ref(v)})")
+        else:
+            raise Unrepresentable(t.__name__)
+
+    walk(value, 0)
+    return "".join(parts)
+
+
+_CALLS = {"set": set, "frozenset": frozenset, "complex": complex, "bytearray": bytearray, "range": range}
+_TYPES = (int, float, complex, str, bytes, bytearray, bool, list, tuple, dict, set, frozenset, range, object)
+_TYPE_NAMES = {t: t.__name__ for t in _TYPES}
+_NAMES: dict[str, Any] = {"inf": float("inf"), "nan": float("nan"), **{t.__name__: t for t in _TYPES}}
+
+
+def _call_ok(name: str, args: list) -> bool:
+    """Only the shapes `encode` writes: no `bytearray(10**9)` or `range` of non-ints."""
+    types = [type(a) for a in args]
+    if name in ("set", "frozenset"):
+        return types == [tuple]
+    if name == "complex":
+        return types == [float, float] or (len(types) == 2 and set(types) <= {int, float})
+    if name == "bytearray":
+        return types == [bytes]
+    if name == "range":
+        return len(types) == 3 and set(types) == {int}
+    return False
+
+
+def decode(text: str, ref: Callable[[int], Any] | None = None) -> Any:
+    """Rebuild plain data from `encode` text; raises Unrepresentable on anything else."""
+    try:
+        tree = ast.parse(text, mode="eval")
+        return _build(tree.body, 0, ref)
+    except Unrepresentable:
+        raise
+    except (SyntaxError, ValueError, TypeError, RecursionError, MemoryError, OverflowError) as e:
+        raise Unrepresentable(f"bad literal: {type(e).__name__}") from None
+
+
+def _build(node: ast.AST, depth: int, ref: Callable[[int], Any] | None) -> Any:
+    if depth > MAX_DEPTH + 2:
+        raise Unrepresentable("too deep")
+    d = depth + 1
+    if isinstance(node, ast.Constant):
+        if type(node.value) in (int, float, complex, str, bytes, bool, type(None)):
+            return node.value
+    elif isinstance(node, ast.Tuple):
+        return tuple(_build(e, d, ref) for e in node.elts)
+    elif isinstance(node, ast.List):
+        return [_build(e, d, ref) for e in node.elts]
+    elif isinstance(node, ast.Set):
+        return {_build(e, d, ref) for e in node.elts}
+    elif isinstance(node, ast.Dict):
+        if all(k is not None for k in node.keys):
+            return {_build(k, d, ref): _build(v, d, ref) for k, v in zip(node.keys, node.values, strict=True)}
+    elif isinstance(node, ast.Name) and node.id in _NAMES:
+        return _NAMES[node.id]
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        operand = _build(node.operand, d, ref)
+        if type(operand) in (int, float, complex):
+            return -operand if isinstance(node.op, ast.USub) else operand
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and not node.keywords:
+        name = node.func.id
+        args = [_build(a, d, ref) for a in node.args]
+        if _call_ok(name, args):
+            return _CALLS[name](*args)
+        if name == "__ref__" and ref is not None and len(args) == 1 and type(args[0]) is int:
+            return ref(args[0])
+    raise Unrepresentable(f"not a plain literal: {type(node).__name__}")

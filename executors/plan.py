@@ -1,0 +1,118 @@
+"""Turn a Job's tests into judge-side code: what runs in the judge, what the sandbox is asked for.
+
+MBPP: each assert statement is one test, run in the judge; `setup` runs in the sandbox after the
+program, and its import lines also run in the judge. HumanEval: the test code runs in the judge; the
+body of `check(candidate)` is split into one test per top-level statement that asserts (statements
+before it ride along), or kept whole when it returns early or has no top-level assert. Names the tests
+use that neither the judge nor the standard library provides are asked of the sandbox, where the
+program defined them: calls to them become remote calls that return plain values.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import sys
+from dataclasses import dataclass
+from functools import lru_cache
+from types import CodeType
+
+from executors.api import Job
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(frozen=True)
+class Plan:
+    judge_setup: CodeType | None  # runs first in the judge namespace
+    child_setup: str  # runs in the sandbox after the program
+    tests: tuple[CodeType | str, ...]  # str: the test does not compile (error text)
+    free: tuple[str, ...]  # names the tests load, asked of the sandbox unless the judge has them
+    stdlib: tuple[str, ...]  # free names that are standard modules: imported in the judge instead
+    candidate: str | None  # HumanEval entry point, bound to `candidate`
+    shadowable: tuple[str, ...] = ()  # builtins the tests call that the program may be testing (`sum`)
+
+
+def _loads(tree: ast.AST) -> set[str]:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _split_free(names: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    names -= _BUILTINS
+    std = {n for n in names if n in sys.stdlib_module_names}
+    return tuple(sorted(names - std)), tuple(sorted(std))
+
+
+def _has_assert(node: ast.AST) -> bool:
+    return any(isinstance(n, ast.Assert) for n in ast.walk(node))
+
+
+def _escapes(stmts: list[ast.stmt]) -> bool:
+    """True if the body returns/yields or declares scopes, which splitting would break."""
+    todo: list[ast.AST] = list(stmts)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, (ast.Return, ast.Yield, ast.YieldFrom, ast.Global, ast.Nonlocal, ast.Await)):
+            return True
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            todo.extend(ast.iter_child_nodes(n))
+    return False
+
+
+def _compile(stmts: list[ast.stmt], name: str) -> CodeType:
+    return compile(ast.Module(body=stmts, type_ignores=[]), name, "exec")
+
+
+def _mbpp(job: Job) -> Plan:
+    tests: list[CodeType | str] = []
+    free: set[str] = set()
+    for i, src in enumerate(job.tests):
+        try:
+            tree = ast.parse(src)
+            tests.append(_compile(tree.body, f"<test {i}>"))
+            free |= _loads(tree)
+        except (SyntaxError, ValueError) as e:
+            tests.append(f"test does not compile: {e}")
+    judge_setup = None
+    if job.setup.strip():
+        try:
+            imports = [s for s in ast.parse(job.setup).body if isinstance(s, (ast.Import, ast.ImportFrom))]
+            judge_setup = _compile(imports, "<setup imports>") if imports else None
+        except SyntaxError:
+            pass  # the sandbox reports it when it runs the setup
+    names, std = _split_free(set(free))
+    return Plan(judge_setup, job.setup, tuple(tests), names, std, None, tuple(sorted(free & _BUILTINS)))
+
+
+def _humaneval(job: Job) -> Plan:
+    assert job.test is not None and job.entry_point is not None
+    module = ast.parse(job.test)
+    check = next((s for s in module.body if isinstance(s, ast.FunctionDef) and s.name == "check"), None)
+    if check is None:
+        raise ValueError("`test` defines no check(candidate)")
+    free = _loads(module) | {job.entry_point}
+    param = check.args.args[0].arg if check.args.args else "candidate"
+    body = check.body
+    testing = [s for s in body if _has_assert(s) and _loads(s) & {"candidate", job.entry_point}]
+    if _escapes(body) or not testing or param != "candidate":
+        call = ast.parse("check(candidate)").body
+        return Plan(_compile(module.body, "<test>"), "", (_compile(call, "<check>"),), *_split_free(free),
+                    job.entry_point)  # fmt: skip
+    groups: list[list[ast.stmt]] = [[]]
+    for stmt in body:
+        groups[-1].append(stmt)
+        if _has_assert(stmt) and _loads(stmt) & {"candidate", job.entry_point}:  # `assert True` is no test
+            groups.append([])
+    if not groups[-1]:
+        groups.pop()
+    elif len(groups) > 1:
+        groups[-2].extend(groups.pop())
+    tests = tuple(_compile(g, f"<check {i}>") for i, g in enumerate(groups))
+    return Plan(_compile(module.body, "<test>"), "", tests, *_split_free(free), job.entry_point)
+
+
+@lru_cache(maxsize=512)
+def make_plan(job_tests: tuple[str, ...], setup: str, test: str | None, entry_point: str | None) -> Plan:
+    """Plan for a job's tests (cached: GRPO judges the same problem many times)."""
+    job = Job(id="", program="", tests=job_tests, setup=setup, test=test, entry_point=entry_point)
+    return _humaneval(job) if test is not None else _mbpp(job)

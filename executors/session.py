@@ -1,0 +1,199 @@
+"""Judge-side handles: the fork server client and one sandboxed child's pipes, output cap and death."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import signal
+import socket
+
+from executors import proto, reward
+
+
+class ChildGone(BaseException):
+    """The child died, was killed or broke the protocol; `category` says how to score it."""
+
+    def __init__(self, category: str, detail: str) -> None:
+        super().__init__(f"{category}: {detail}")
+        self.category = category
+        self.detail = detail
+
+
+class SandboxFault(Exception):
+    """The fork server failed: an infrastructure error, never the program's doing."""
+
+
+class ForkClient:
+    """Talks to the fork server over a SOCK_SEQPACKET unix socket."""
+
+    def __init__(self, sock: socket.socket, pid: int, limits: dict) -> None:
+        self.sock = sock
+        self.pid = pid
+        self.limits = limits
+        self.killed: list[int] = []
+        self.pending = False
+
+    def request(self) -> None:
+        """Ask for a child without waiting; children killed since the last fork are reaped first
+        (their scratch wiped), so the fork server does that work while the judge does its own."""
+        reap, self.killed = self.killed, []
+        try:
+            self.sock.send(b"F" + b",".join(b"%d" % p for p in reap))
+        except OSError as e:
+            raise SandboxFault(f"fork server: {e}") from e
+        self.pending = True
+
+    def fork(self) -> Child:
+        """A fresh child (the one requested earlier, if any)."""
+        if not self.pending:
+            self.request()
+        self.pending = False
+        try:
+            msg, fds, _, _ = socket.recv_fds(self.sock, 64, 4)
+        except OSError as e:
+            raise SandboxFault(f"fork server: {e}") from e
+        if len(fds) != 4 or not msg:
+            for fd in fds:
+                os.close(fd)
+            raise SandboxFault(f"fork server: {msg[:200].decode(errors='replace') or 'no child'}")
+        return Child(self, int(msg), fds, self.limits)
+
+    def wait(self, pid: int) -> tuple[int, float]:
+        """Wait status and CPU seconds of a dead child (the server reaps it)."""
+        if self.pending:  # a requested child's reply comes first on the socket
+            raise SandboxFault("wait while a fork is pending")
+        try:
+            self.sock.send(b"W%d" % pid)
+            status, cpu = (self.sock.recv(64) or b"-1 0").split()
+            return int(status), float(cpu)
+        except (OSError, ValueError) as e:
+            raise SandboxFault(f"fork server: {e}") from e
+
+
+def cpu_limit(limits: dict) -> int:
+    """RLIMIT_CPU soft limit of a child, seconds."""
+    return max(1, int(limits["program_s"] + 0.999))
+
+
+def _death(status: int, cpu_limit_hit: bool) -> ChildGone:
+    if status < 0:
+        return ChildGone(reward.CRASH, "exited before answering")
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu_limit_hit):
+            return ChildGone(reward.TIMEOUT, "cpu time limit")
+        if sig == signal.SIGKILL:
+            return ChildGone(reward.MEMORY, "killed (out of memory)")
+        return ChildGone(reward.CRASH, f"killed by {signal.Signals(sig).name}")
+    return ChildGone(reward.CRASH, f"exited with code {os.waitstatus_to_exitcode(status)} before answering")
+
+
+class Child:
+    """A live sandboxed process: request pipe, reply pipe, output pipe and pidfd."""
+
+    def __init__(self, fs: ForkClient, pid: int, fds: list[int], limits: dict) -> None:
+        self.fs = fs
+        self.pid = pid
+        self.req_w, self.resp_r, self.out_r, self.pidfd = fds
+        for fd in (self.req_w, self.resp_r, self.out_r):
+            os.set_blocking(fd, False)
+        self.out_cap = limits["output_bytes"]
+        self.cpu_limit = cpu_limit(limits)
+        self.out_bytes = 0
+        self.reader = proto.FrameReader(limits["value_bytes"] + 4096)
+        self.poll = select.poll()
+        self.poll.register(self.resp_r, select.POLLIN)
+        self.poll.register(self.out_r, select.POLLIN)
+        self.poll.register(self.pidfd, select.POLLIN)
+        self.closed = False
+
+    def ask(self, payload: bytes) -> bytes:
+        """Send one request frame and wait for one reply frame (the caller bounds the wait)."""
+        pending = memoryview(proto.frame(payload))
+        self._send(pending)
+        while True:
+            for fd, _ev in self.poll.poll():
+                if fd == self.req_w:
+                    pending = self._send(pending)
+                elif fd == self.out_r:
+                    self._drain_output()
+                elif fd == self.resp_r:
+                    got = self._read_reply()
+                    if got is not None:
+                        return got
+                elif fd == self.pidfd:
+                    got = self._read_reply()
+                    if got is not None:
+                        return got
+                    raise self._died()
+
+    def _send(self, pending: memoryview) -> memoryview:
+        try:
+            while pending:
+                pending = pending[os.write(self.req_w, pending) :]
+        except BlockingIOError:
+            self.poll.register(self.req_w, select.POLLOUT)
+            return pending
+        except BrokenPipeError:
+            pending = pending[len(pending) :]
+        self._unregister(self.req_w)
+        return pending
+
+    def _unregister(self, fd: int) -> None:
+        with contextlib.suppress(KeyError):
+            self.poll.unregister(fd)
+
+    def _drain_output(self) -> None:
+        try:
+            while True:
+                data = os.read(self.out_r, 1 << 16)
+                if data and os.environ.get("CODEABLATE_SANDBOX_DEBUG") == "1":
+                    os.write(2, data[:2000])
+                if not data:
+                    self._unregister(self.out_r)
+                    return
+                self.out_bytes += len(data)
+                if self.out_bytes > self.out_cap:
+                    self.kill()
+                    raise ChildGone(reward.OUTPUT, f"wrote more than {self.out_cap} bytes")
+        except BlockingIOError:
+            return
+
+    def _read_reply(self) -> bytes | None:
+        try:
+            while not self.closed:
+                data = os.read(self.resp_r, 1 << 20)
+                if not data:
+                    self._unregister(self.resp_r)
+                    break
+                self.reader.feed(data)
+                if len(self.reader.buf) > self.reader.cap + 8:
+                    break
+        except BlockingIOError:
+            pass
+        try:
+            return self.reader.take()
+        except proto.FrameError:
+            self.kill()
+            raise ChildGone(reward.UNREPR, "reply over the value size limit") from None
+
+    def _died(self) -> ChildGone:
+        self._drain_output()
+        status, cpu = self.fs.wait(self.pid)
+        self.close()
+        return _death(status, cpu >= self.cpu_limit - 0.05)
+
+    def kill(self) -> None:
+        if self.closed:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+        self.fs.killed.append(self.pid)
+        self.close()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            for fd in (self.req_w, self.resp_r, self.out_r, self.pidfd):
+                os.close(fd)

@@ -1,0 +1,148 @@
+"""A worker process: started by exec from the trainer, it judges jobs read from its stdin.
+
+Start-up order matters: import and pre-import the standard library, fork the fork server (which
+hardens itself and forks every sandboxed child), and only then read jobs, so the fork server and its
+children never hold test data. Run as `python -I -S -B worker.py`; the trainer holds the other ends of
+stdin/stdout, and EOF on stdin ends the worker, the fork server and every child.
+Frames (executors.proto): trainer sends {"limits", "mode", "shaping"} then one job per frame; the worker
+answers a hello {"ok", "isolation", "features", "missing"} then one result per job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import time
+
+PRELOAD = [
+    "abc",
+    "array",
+    "bisect",
+    "builtins",
+    "calendar",
+    "cmath",
+    "collections",
+    "collections.abc",
+    "copy",
+    "dataclasses",
+    "datetime",
+    "decimal",
+    "enum",
+    "fractions",
+    "functools",
+    "hashlib",
+    "heapq",
+    "itertools",
+    "json",
+    "math",
+    "numbers",
+    "operator",
+    "random",
+    "re",
+    "statistics",
+    "string",
+    "struct",
+    "textwrap",
+    "types",
+    "typing",
+    "unicodedata",
+]
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+
+
+def _job(d: dict):  # type: ignore[no-untyped-def]
+    from executors.api import Job
+
+    return Job(
+        id=str(d["id"]),
+        program=d["program"],
+        tests=tuple(d.get("tests") or ()),
+        setup=d.get("setup") or "",
+        test=d.get("test"),
+        entry_point=d.get("entry_point"),
+    )
+
+
+def main() -> None:
+    in_fd, out_fd = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1):  # trusted test code that prints must not corrupt the channel
+        os.dup2(devnull, fd)
+    from executors import forkserver, proto, reward
+    from executors.api import Limits, Shaping, TestOutcome
+    from executors.judge import Judge
+    from executors.session import ForkClient, SandboxFault
+
+    _preload()
+    config = proto.recv_json(in_fd)
+    if not isinstance(config, dict):
+        return
+    limits = Limits(**config["limits"])
+    shaping = Shaping(**config["shaping"])
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        mine.close()
+        os.close(in_fd)
+        os.close(out_fd)
+        forkserver.main(theirs, {"limits": limits.to_json(), "mode": config["mode"]})
+    theirs.close()
+    hello_raw = mine.recv(65536)
+    import json
+
+    hello = json.loads(hello_raw[1:]) if hello_raw[:1] == b"H" else {"ok": False, "missing": ["no hello"]}
+    hello["isolation"] = "strict" if not hello.get("missing") else "weak"
+    proto.send_json(out_fd, hello)
+    if not hello["ok"]:
+        return
+    isolation = hello["isolation"]
+    judge = Judge(ForkClient(mine, pid, limits.to_json()), limits)
+    try:
+        while True:
+            msg = proto.recv_json(in_fd)
+            if msg is None:
+                return
+            t0 = time.perf_counter()
+            job = _job(msg)  # type: ignore[arg-type]
+            try:
+                tests = judge.run(job)
+            except SandboxFault as e:  # the fork server is gone: let the trainer restart this worker
+                proto.send_json(out_fd, {"id": job.id, "fault": str(e)[:200]})
+                return
+            except Exception as e:  # a judge bug must not be scored as the program's failure
+                tests = [TestOutcome(reward.SANDBOX, f"judge: {type(e).__name__}: {e}"[:200])]
+            res = {
+                "id": job.id,
+                "passed": sum(t.status == reward.PASS for t in tests),
+                "total": len(tests),
+                "reward": reward.reward(tests, shaping),
+                "category": reward.category(tests),
+                "tests": [[t.status, t.error] for t in tests],
+                "wall_s": time.perf_counter() - t0,
+                "isolation": isolation,
+            }
+            proto.send_json(out_fd, res)
+            try:
+                judge.prepare()
+            except SandboxFault as e:
+                proto.send_json(out_fd, {"id": "", "fault": str(e)[:200]})
+                return
+    finally:
+        judge.close()
+        mine.close()
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, sys.argv[1])
+    main()

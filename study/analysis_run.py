@@ -1,0 +1,71 @@
+"""The study's analysis: statistics from its per-problem outcomes, logged as an MLflow run in its tree.
+
+Shared by `study.run` (at the end of every study) and `study.report` (rebuilt from MLflow alone).
+An analysis of the same outcomes (by hash) is logged once, so a resumed study does not log it twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from study.tracking import KIND, Tracker
+
+OUTCOMES_SHA = "codeablate.outcomes_sha256"
+
+
+def spec_inputs(primary_metric: str) -> tuple[str, str | None]:
+    """(analysis metric, primary suite) from a space's primary metric, e.g. eval/transfer/pass_at_1."""
+    match = re.match(r"^eval/([a-z0-9_]+)/pass_at_([0-9]+)$", primary_metric)
+    return (f"pass@{match.group(2)}", match.group(1)) if match else ("pass@1", None)
+
+
+def metrics_table(results: dict[tuple[str, int], list[dict[str, float]]]) -> pd.DataFrame:
+    """Per-iteration metrics (condition, seed, iteration, metric, value) for the curves plot."""
+    rows = [
+        {"condition": cond, "seed": seed, "iteration": int(r["iteration"]), "metric": k, "value": float(v)}
+        for (cond, seed), reports in results.items()
+        for r in reports
+        for k, v in r.items()
+        if k.startswith(("eval/", "train/"))
+    ]
+    return pd.DataFrame(rows, columns=["condition", "seed", "iteration", "metric", "value"])
+
+
+def run_analysis(
+    outcomes: pd.DataFrame,
+    metrics: pd.DataFrame,
+    *,
+    baseline: str,
+    primary_metric: str,
+    comparisons: tuple[tuple[str, str], ...],
+    family: str,
+    out_dir: Path,
+) -> tuple[object, list[Path]]:
+    """Analyse the outcomes and write the report (Markdown, HTML, CSV tables, plots) into out_dir."""
+    from analysis import AnalysisSpec, analyze, write_report
+
+    metric, suite = spec_inputs(primary_metric)
+    if suite is not None and suite not in set(outcomes["suite"]):
+        suite = None
+    spec = AnalysisSpec(baseline=baseline, metric=metric, suite=suite, comparisons=comparisons, family=family)
+    result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
+    paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)
+    return result, list(paths)
+
+
+def log_analysis(
+    tracker: Tracker, study_run: str, name: str, outcomes_path: Path, result: object, paths: list[Path]
+) -> str | None:
+    """An analysis run under the study run; None when these exact outcomes were analysed already."""
+    digest = hashlib.sha256(outcomes_path.read_bytes()).hexdigest()
+    if tracker.find(**{KIND: "analysis", OUTCOMES_SHA: digest}) is not None:
+        return None
+    run_id = tracker.analysis_run(study_run, name, {OUTCOMES_SHA: digest}, result.mlflow_params())  # type: ignore[attr-defined]
+    tracker.log_summary(run_id, result.mlflow_metrics())  # type: ignore[attr-defined]
+    tracker.log_artifacts(run_id, paths, subdir="report")
+    tracker.finish(run_id)
+    return run_id

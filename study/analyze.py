@@ -1,0 +1,86 @@
+"""Seed-level statistics of a study's outcomes table: ``python -m study.analyze OUTCOMES [options]``.
+
+Prints the per-condition and per-comparison tables with verdicts; ``--json`` writes the full
+result, ``--report DIR`` the Markdown/HTML report with tables and plots. Bad input exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from study.errors import UserError, cli_errors
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m study.analyze", description=__doc__.splitlines()[0])
+    p.add_argument("outcomes", type=Path, help="tidy per-problem outcomes table (.csv or .parquet)")
+    p.add_argument("--baseline", help="baseline condition (default: first condition in sorted order)")
+    p.add_argument("--metric", default="pass@1", help="pass@1 or pass@k, k <= samples per problem")
+    p.add_argument("--suite", help="analyse only this suite (default: every suite, first sorted is primary)")
+    p.add_argument("--iteration", type=int, help="iteration to analyse (default: each suite's last)")
+    p.add_argument(
+        "--compare", action="append", metavar="TREAT:BASE", help="a comparison (repeatable); default: all vs baseline"
+    )
+    p.add_argument("--family", choices=("declared", "exploratory"), default="declared", help="Holm or BH")
+    p.add_argument("--alpha", type=float, default=0.05, help="test level")
+    p.add_argument("--effect-of-interest", type=float, help="smallest delta worth detecting, pp (default: MDE)")
+    p.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")
+    p.add_argument("--rng-seed", type=int, default=0, help="seed of the bootstrap RNG")
+    p.add_argument("--metrics", type=Path, help="per-iteration metrics table for the curves plot")
+    p.add_argument("--json", type=Path, help="write the full result as JSON here")
+    p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, report.html, CSVs and PNGs here")
+    return p
+
+
+def _comparisons(raw: list[str] | None) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in raw or []:
+        treat, sep, base = item.partition(":")
+        if not sep or not treat or not base:
+            raise UserError(f"--compare {item}: expected TREAT:BASE, e.g. --compare C-light:A")
+        pairs.append((treat, base))
+    return tuple(pairs)
+
+
+@cli_errors
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from analysis import AnalysisInputError, AnalysisSpec, analyze, read_table, write_report
+
+    try:
+        outcomes = read_table(args.outcomes)
+        metrics = read_table(args.metrics) if args.metrics else None
+        baseline = args.baseline
+        if baseline is None and "condition" in outcomes.columns:
+            baseline = str(sorted(outcomes["condition"].astype(str).unique())[0])
+        spec = AnalysisSpec(
+            baseline=baseline or "",
+            metric=args.metric,
+            suite=args.suite,
+            comparisons=_comparisons(args.compare),
+            family=args.family,
+            alpha=args.alpha,
+            n_boot=args.n_boot,
+            rng_seed=args.rng_seed,
+            iteration=args.iteration,
+            effect_of_interest_pp=args.effect_of_interest,
+        )
+        result = analyze(outcomes, spec, metrics_df=metrics)
+    except AnalysisInputError as err:
+        raise UserError(str(err)) from None
+    print(result.summary_text())
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result.to_json(), indent=1, allow_nan=False))
+        print(f"wrote {args.json}", file=sys.stderr)
+    if args.report:
+        paths = write_report(result, args.report, metrics_df=metrics)
+        print(f"wrote {len(paths)} report files to {args.report}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

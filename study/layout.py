@@ -1,0 +1,13 @@
+"""Where a study keeps its files under --out (one place, so every module agrees)."""
+
+from __future__ import annotations
+
+STUDY_FILE = "study.json"  # study id, space, profile, flags, trial keys: what --resume checks
+TRIALS_DIR = "trials"  # trials/<trial key>/ : results, outcomes, checkpoints, DONE marker
+RESULTS_FILE = "results.jsonl"  # one reported result per line (per iteration)
+DONE_FILE = "DONE.json"  # written last by a trial that ran to completion
+RAY_DIR = "ray"  # Ray Tune storage_path
+OUTCOMES_FILE = "outcomes.csv"  # the study's tidy per-problem table
+SUMMARY_CSV = "summary.csv"
+SUMMARY_TXT = "summary.txt"
+ANALYSIS_DIR = "analysis"  # report.md / report.html, tables and plots of the study's analysis

@@ -1,0 +1,160 @@
+"""Ray Tune orchestration: the only module that imports ray.
+
+One grid axis, `trial_key`, enumerates the study's (condition, seed) trials; the resolved config of
+each travels with the trainable. FIFO scheduling; per-trial resources from the profile. Driver-side
+events go to a plain `hooks` object (MLflow, progress), so nothing else in the project knows Ray.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+from study.layout import DONE_FILE, RESULTS_FILE
+from trainables.config import TrialConfig
+from trainables.registry import runner
+
+
+class Hooks(Protocol):
+    """What the driver does on trial events (implemented in study/lifecycle.py)."""
+
+    def started(self, key: str) -> None: ...
+    def result(self, key: str, result: dict[str, Any]) -> None: ...
+    def completed(self, key: str) -> None: ...
+    def errored(self, key: str, message: str) -> None: ...
+
+
+class TuneReporter:
+    """The trainable's Reporter inside a Tune trial: a local results log plus `tune.report`."""
+
+    def __init__(self, cfg: TrialConfig) -> None:
+        self.cfg = cfg
+        self.started = time.monotonic()
+
+    def report(self, metrics: dict[str, float], checkpoint_dir: Path | None) -> None:
+        from ray import tune
+
+        metrics = {**metrics, "trial_s": time.monotonic() - self.started}
+        with (self.cfg.trial_dir / RESULTS_FILE).open("a") as fh:
+            fh.write(json.dumps(metrics) + "\n")
+        ckpt = tune.Checkpoint.from_directory(str(checkpoint_dir)) if checkpoint_dir else None
+        tune.report(metrics, checkpoint=ckpt)
+
+    def restored_checkpoint(self) -> Path | None:
+        """Ray's checkpoint after a retry, else the newest one this trial wrote before an interruption."""
+        from ray import tune
+
+        ckpt = tune.get_checkpoint()
+        if ckpt is not None:
+            return Path(ckpt.to_directory())
+        found = sorted((self.cfg.trial_dir / "checkpoints").glob("iter_*/trial_state.json"))
+        return found[-1].parent if found else None
+
+
+def trial_function(config: dict[str, Any], trials: dict[str, str]) -> None:
+    """The Tune function trainable: resolve the trial's config, run its trainer kind, mark it done."""
+    cfg = TrialConfig.model_validate_json(trials[config["trial_key"]])
+    cfg.trial_dir.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    runner(cfg.trainable)(cfg, TuneReporter(cfg))
+    done = {"trial_key": cfg.key, "duration_s": time.monotonic() - started, "finished_at": time.time()}
+    tmp = cfg.trial_dir / (DONE_FILE + ".tmp")
+    tmp.write_text(json.dumps(done))
+    os.replace(tmp, cfg.trial_dir / DONE_FILE)
+
+
+def _callback(hooks: Hooks) -> Any:
+    from ray import tune
+
+    class StudyCallback(tune.Callback):
+        """Forwards trial events to the study's hooks (runs on the driver)."""
+
+        def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            hooks.started(trial.config["trial_key"])
+
+        def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+            hooks.result(trial.config["trial_key"], result)
+
+        def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            hooks.completed(trial.config["trial_key"])
+
+        def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            hooks.errored(trial.config["trial_key"], _error_line(trial))
+
+    return StudyCallback()
+
+
+def _error_line(trial: Any) -> str:
+    path = trial.error_file
+    if path and Path(path).is_file():
+        lines = [ln for ln in Path(path).read_text().splitlines() if ln.strip()]
+        last = lines[-1].strip() if lines else "unknown error"
+        return f"{last[:300]} (traceback: {path})"
+    return "unknown error"
+
+
+def run_trials(
+    trials: list[TrialConfig],
+    hooks: Hooks,
+    *,
+    storage: Path,
+    name: str,
+    cpu: float,
+    gpu: float,
+    max_concurrent: int | None,
+    address: str | None,
+    max_failures: int,
+) -> None:
+    """Schedule the trials on Ray Tune (a new local cluster, or the one at `address`) and wait."""
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # our progress lines replace Ray's tables
+    import ray
+    from ray import tune
+
+    logging.getLogger("ray.tune").setLevel(logging.CRITICAL)  # a failed trial is reported by hooks.errored
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(
+            address=address,
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level="ERROR",
+            num_cpus=None if address else os.cpu_count(),
+            num_gpus=None if address else _local_gpus(),
+        )
+    payload = {t.key: t.model_dump_json() for t in trials}
+    trainable = tune.with_resources(tune.with_parameters(trial_function, trials=payload), {"cpu": cpu, "gpu": gpu})
+    tuner = tune.Tuner(
+        trainable,
+        param_space={"trial_key": tune.grid_search([t.key for t in trials])},
+        tune_config=tune.TuneConfig(
+            max_concurrent_trials=max_concurrent,
+            trial_name_creator=lambda t: t.config["trial_key"],
+            trial_dirname_creator=lambda t: t.config["trial_key"],
+        ),
+        run_config=tune.RunConfig(
+            name=name,
+            storage_path=str(storage.resolve()),
+            callbacks=[_callback(hooks)],
+            failure_config=tune.FailureConfig(max_failures=max_failures),
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=2),
+            verbose=0,
+        ),
+    )
+    try:
+        tuner.fit()
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _local_gpus() -> int:
+    try:
+        import torch
+
+        return torch.cuda.device_count()
+    except ImportError:
+        return 0

@@ -1,0 +1,96 @@
+"""Space + profile + flags -> the frozen list of trials (conditions x seeds), each with its key."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from study.errors import UserError
+from study.profile import Profile
+from study.space import LoadedSpace
+from trainables.config import TrialConfig
+from trainables.params import PARAMS_BY_KIND
+from trainables.specs import DataSpec, SuiteSpec
+
+
+@dataclass(frozen=True)
+class Options:
+    """Flags that shape the trials (not where or how they are scheduled)."""
+
+    seeds: int | None = None
+    smoke: bool = False
+    model: str | None = None
+    mbpp_dir: Path | None = None
+    sandbox_mode: str = "strict"
+
+
+def expand_conditions(loaded: LoadedSpace) -> dict[str, dict[str, Any]]:
+    """Named conditions, each crossed with the grid (if any): name -> parameter overrides."""
+    space = loaded.space
+    if not space.grid:
+        return {name: dict(over or {}) for name, over in space.conditions.items()}
+    keys = sorted(space.grid)
+    out: dict[str, dict[str, Any]] = {}
+    for name, over in space.conditions.items():
+        for values in itertools.product(*(space.grid[k] for k in keys)):
+            point = dict(zip(keys, values, strict=True))
+            label = ",".join(f"{k}={v}" for k, v in point.items())
+            out[f"{name}[{label}]"] = {**(over or {}), **point}
+    return out
+
+
+def seeds_for(loaded: LoadedSpace, opts: Options) -> tuple[int, ...]:
+    return tuple(range(opts.seeds)) if opts.seeds is not None else loaded.space.seed_list
+
+
+def resolve_trials(
+    loaded: LoadedSpace, profile: Profile, opts: Options, out_dir: Path, cache_dir: Path
+) -> list[TrialConfig]:
+    """Every (condition, seed) trial, fully resolved and validated."""
+    space = loaded.space
+    params_cls = PARAMS_BY_KIND[space.trainable]
+    model = profile.model.model_copy(update={"source": opts.model}) if opts.model else profile.model
+    data = _data(profile, opts.smoke)
+    trials = []
+    for cname, overrides in expand_conditions(loaded).items():
+        merged = {**profile.params, **space.params, **overrides}
+        if opts.smoke:
+            merged.update(profile.smoke.params)
+        try:
+            params = params_cls.model_validate(merged)
+        except ValidationError as err:
+            first = err.errors()[0]
+            key = ".".join(str(x) for x in first["loc"])
+            raise UserError(f"{loaded.path}: conditions.{cname}.{key}: {first['msg']}; fix the value") from None
+        for seed in seeds_for(loaded, opts):
+            cfg = TrialConfig(
+                study=space.name,
+                condition=cname,
+                seed=seed,
+                trainable=space.trainable,
+                profile=profile.name,
+                params=params,
+                model=model,
+                lora=profile.lora,
+                data=data,
+                torch_threads=profile.resources.torch_threads,
+                executor_workers=profile.resources.executor_workers,
+                sandbox_mode=opts.sandbox_mode,
+                cache_dir=cache_dir,
+                mbpp_dir=opts.mbpp_dir,
+            )
+            trials.append(cfg.model_copy(update={"trial_dir": out_dir / "trials" / cfg.key}))
+    return trials
+
+
+def _data(profile: Profile, smoke: bool) -> DataSpec:
+    if not smoke:
+        return profile.data
+    suites = tuple(SuiteSpec(name=s.name, source=s.source, n=profile.smoke.n_eval) for s in profile.data.suites)
+    return profile.data.model_copy(
+        update={"n_train": profile.smoke.n_train, "n_heldout": max(profile.smoke.n_eval, 1), "suites": suites}
+    )

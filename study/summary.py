@@ -1,0 +1,90 @@
+"""Per-condition summary of final metrics: n seeds, mean +/- sd, delta vs the baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from study.layout import RESULTS_FILE
+from study.space import MetricSpec
+from trainables.config import TrialConfig
+
+
+def trial_results(trial_dir: Path) -> list[dict[str, float]]:
+    """A trial's reported results, one per iteration (the last report wins after a resume)."""
+    path = trial_dir / RESULTS_FILE
+    if not path.is_file():
+        return []
+    by_iter: dict[int, dict[str, float]] = {}
+    for line in path.read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            by_iter[int(row["iteration"])] = row
+    return [by_iter[i] for i in sorted(by_iter)]
+
+
+def final_table(trials: list[TrialConfig]) -> pd.DataFrame:
+    """One row per finished trial: condition, seed, key and its last iteration's metrics."""
+    rows = []
+    for cfg in trials:
+        results = trial_results(cfg.trial_dir)
+        if results:
+            rows.append({"condition": cfg.condition, "seed": cfg.seed, "trial_key": cfg.key, **results[-1]})
+    return pd.DataFrame(rows)
+
+
+def is_rate(metric: str) -> bool:
+    return "pass_at_" in metric or metric.endswith("pass_rate") or metric.endswith("fix_rate")
+
+
+def summarize(final: pd.DataFrame, metrics: tuple[MetricSpec, ...], baseline: str, order: list[str]) -> pd.DataFrame:
+    """Rows (condition, metric): n, mean, sd, delta vs baseline (percentage points for rates)."""
+    rows = []
+    for m in metrics:
+        if final.empty or m.name not in final:
+            continue
+        base = final.loc[final.condition == baseline, m.name].dropna()
+        for cond in order:
+            vals = final.loc[final.condition == cond, m.name].dropna().to_numpy(dtype=float)
+            if vals.size == 0:
+                continue
+            mean = float(vals.mean())
+            delta = mean - float(base.mean()) if base.size and cond != baseline else np.nan
+            scale = 100.0 if is_rate(m.name) else 1.0
+            rows.append(
+                {
+                    "condition": cond,
+                    "metric": m.name,
+                    "direction": m.direction,
+                    "n_seeds": int(vals.size),
+                    "mean": mean,
+                    "sd": float(vals.std(ddof=1)) if vals.size > 1 else np.nan,
+                    "delta": delta * scale,
+                    "delta_unit": "pp" if is_rate(m.name) else "abs",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def render(summary: pd.DataFrame, baseline: str) -> str:
+    """A fixed-width text table: one block per metric."""
+    if summary.empty:
+        return "no finished trials to summarize"
+    lines = []
+    for metric, block in summary.groupby("metric", sort=False):
+        direction = block.direction.iloc[0]
+        lines.append(f"{metric} ({'higher' if direction == 'max' else 'lower'} is better)")
+        for r in block.itertuples():
+            sd = f"{r.sd:.4f}" if np.isfinite(r.sd) else "  n/a "
+            delta = (
+                "baseline"
+                if r.condition == baseline
+                else f"{r.delta:+.2f} {r.delta_unit} vs {baseline}"
+                if np.isfinite(r.delta)
+                else ""
+            )
+            lines.append(f"  {r.condition:<24} n={r.n_seeds:<3} {r.mean:.4f} +/- {sd}   {delta}")
+    return "\n".join(lines)

@@ -1,0 +1,173 @@
+"""The MLflow run tree: study -> condition -> seed trial. The only module that writes to MLflow.
+
+Runs are found again by deterministic tags (study id, condition, trial key), and a metric step is
+logged at most once per run, so resuming a study never creates a second run or a duplicate point.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+STUDY_ID = "codeablate.study_id"
+KIND = "codeablate.kind"
+CONDITION = "codeablate.condition"
+TRIAL_KEY = "codeablate.trial_key"
+PARENT = "mlflow.parentRunId"
+RUN_NAME = "mlflow.runName"
+STEP_KEY = "iteration"
+_PARAM_MAX = 6000
+
+
+def default_tracking_uri(out_dir: Path) -> str:
+    """A SQLite store under --out (MLflow 3.17 refuses the ./mlruns file store)."""
+    return f"sqlite:///{(out_dir / 'mlflow.db').resolve()}"
+
+
+def ui_command(uri: str) -> str:
+    return f"mlflow ui --backend-store-uri {uri}"
+
+
+def flatten(prefix: str, value: Any) -> dict[str, str]:
+    """Nested config -> flat `a.b.c` params with MLflow-sized string values."""
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            out.update(flatten(f"{prefix}.{k}" if prefix else str(k), v))
+        return out
+    text = json.dumps(value) if isinstance(value, list | tuple) else str(value)
+    return {prefix: text[:_PARAM_MAX]}
+
+
+class Tracker:
+    """Creates or finds runs of one study in one MLflow experiment; picklable (client made lazily)."""
+
+    def __init__(self, uri: str, experiment: str, study_id: str) -> None:
+        self.uri = uri
+        self.experiment = experiment
+        self.study_id = study_id
+        self._client: Any = None
+        self._exp_id: str | None = None
+        self._last_step: dict[str, int] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "_client": None, "_exp_id": None, "_last_step": {}}
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import mlflow
+            from mlflow.tracking import MlflowClient
+
+            mlflow.set_tracking_uri(self.uri)
+            self._client = MlflowClient(self.uri)
+            exp = self._client.get_experiment_by_name(self.experiment)
+            self._exp_id = exp.experiment_id if exp else self._client.create_experiment(self.experiment)
+        return self._client
+
+    @property
+    def experiment_id(self) -> str:
+        _ = self.client
+        assert self._exp_id is not None
+        return self._exp_id
+
+    def find(self, **tags: str) -> Any | None:
+        """The one run of this study carrying these tags, if any."""
+        terms = [f"tags.`{STUDY_ID}` = '{self.study_id}'"] + [f"tags.`{k}` = '{v}'" for k, v in tags.items()]
+        runs = self.client.search_runs([self.experiment_id], filter_string=" and ".join(terms), max_results=2)
+        return runs[0] if runs else None
+
+    def _ensure(self, tags: dict[str, str], name: str, parent: str | None, params: dict[str, str]) -> str:
+        found = self.find(**tags)
+        if found is not None:
+            return found.info.run_id
+        all_tags = {STUDY_ID: self.study_id, RUN_NAME: name, **tags}
+        if parent:
+            all_tags[PARENT] = parent
+        run = self.client.create_run(self.experiment_id, tags=all_tags, run_name=name)
+        self._log_params(run.info.run_id, params)
+        return run.info.run_id
+
+    def _log_params(self, run_id: str, params: dict[str, str]) -> None:
+        from mlflow.entities import Param
+
+        items = [Param(k, v) for k, v in sorted(params.items())]
+        for i in range(0, len(items), 100):
+            self.client.log_batch(run_id, params=items[i : i + 100])
+
+    def study_run(self, name: str, params: dict[str, str]) -> str:
+        return self._ensure({KIND: "study"}, name, None, params)
+
+    def condition_run(self, parent: str, study: str, condition: str, params: dict[str, str]) -> str:
+        return self._ensure({KIND: "condition", CONDITION: condition}, f"{study}__{condition}", parent, params)
+
+    def trial_run(self, parent: str, key: str, name: str, condition: str, params: dict[str, str]) -> str:
+        return self._ensure({KIND: "trial", TRIAL_KEY: key, CONDITION: condition}, name, parent, params)
+
+    def analysis_run(self, parent: str, name: str, tags: dict[str, str], params: dict[str, str]) -> str:
+        return self._ensure({KIND: "analysis", **tags}, name, parent, params)
+
+    def is_finished(self, key: str) -> bool:
+        run = self.find(**{KIND: "trial", TRIAL_KEY: key})
+        return run is not None and run.info.status == "FINISHED"
+
+    def log_result(self, run_id: str, metrics: dict[str, float], step: int) -> bool:
+        """Log one iteration's metrics at `step`; a step already logged is skipped (resume)."""
+        from mlflow.entities import Metric
+
+        if run_id not in self._last_step:
+            history = self.client.get_metric_history(run_id, STEP_KEY)
+            self._last_step[run_id] = max((m.step for m in history), default=-1)
+        if step <= self._last_step[run_id]:
+            return False
+        ts = _now_ms()
+        batch = [
+            Metric(k, float(v), ts, step)
+            for k, v in metrics.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(float(v))
+        ]
+        # The step marker goes last, so a crash mid-batch re-logs the batch rather than losing it.
+        batch = [m for m in batch if m.key != STEP_KEY] + [Metric(STEP_KEY, float(step), ts, step)]
+        for i in range(0, len(batch), 500):
+            self.client.log_batch(run_id, metrics=batch[i : i + 500])
+        self._last_step[run_id] = step
+        return True
+
+    def log_summary(self, run_id: str, metrics: dict[str, float]) -> None:
+        """Summary metrics (no step) on a condition or study run."""
+        from mlflow.entities import Metric
+
+        ts = _now_ms()
+        batch = [Metric(k, float(v), ts, 0) for k, v in metrics.items() if math.isfinite(float(v))]
+        for i in range(0, len(batch), 500):
+            self.client.log_batch(run_id, metrics=batch[i : i + 500])
+
+    def log_artifacts(self, run_id: str, paths: list[Path], subdir: str | None = None) -> None:
+        for path in paths:
+            self.client.log_artifact(run_id, str(path), artifact_path=subdir)
+
+    def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
+        for k, v in tags.items():
+            self.client.set_tag(run_id, k, v)
+
+    def mark_running(self, run_id: str) -> None:
+        """A trial (re)started, e.g. on --resume after it failed: its run is live again."""
+        self.client.update_run(run_id, status="RUNNING")
+
+    def finish(self, run_id: str, status: str = "FINISHED") -> None:
+        self.client.set_terminated(run_id, status=status)
+
+    def runs_of_kind(self, kind: str) -> list[Any]:
+        return self.client.search_runs(
+            [self.experiment_id],
+            filter_string=f"tags.`{STUDY_ID}` = '{self.study_id}' and tags.`{KIND}` = '{kind}'",
+            max_results=10_000,
+        )
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)

@@ -1,0 +1,112 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis import SUPPORTED, AnalysisInputError, AnalysisSpec, analyze
+from analysis.simulate import SimModel, simulate_outcomes
+
+SPEC = AnalysisSpec(baseline="A", n_boot=2000, rng_seed=3)
+
+
+def test_default_comparisons_are_every_condition_vs_baseline(outcomes):
+    res = analyze(outcomes, SPEC)
+    assert list(res.comparisons["comparison"]) == ["B_vs_A", "C_vs_A", "D_vs_A"]
+    assert list(res.conditions["n_seeds"]) == [4, 4, 4, 4]
+    assert res.iterations == {"heldout": 1}
+
+
+def test_same_input_and_seed_give_the_same_result(outcomes):
+    r1, r2 = analyze(outcomes, SPEC), analyze(outcomes, SPEC)
+    pd.testing.assert_frame_equal(r1.comparisons, r2.comparisons)
+    r3 = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=2000, rng_seed=4))
+    assert not np.allclose(r1.comparisons["hier_ci_low_pp"], r3.comparisons["hier_ci_low_pp"])
+
+
+def test_a_large_planted_effect_is_supported_and_a_null_is_not(outcomes):
+    cmp = analyze(outcomes, SPEC).comparisons.set_index("comparison")
+    assert cmp.loc["C_vs_A", "verdict"] == SUPPORTED
+    assert cmp.loc["B_vs_A", "verdict"] != SUPPORTED
+    assert cmp.loc["C_vs_A", "delta_pp"] > 15
+
+
+def test_per_seed_score_is_the_mean_over_problems_and_samples(outcomes):
+    res = analyze(outcomes, SPEC)
+    last = outcomes[outcomes["iteration"] == 1]
+    ref = last.groupby(["condition", "seed"])["passed"].mean()
+    got = res.seeds.set_index(["condition", "seed"])["score"]
+    assert got.to_numpy() == pytest.approx(ref.loc[got.index].to_numpy())
+    assert {"pass@1", "pass@2"} <= set(res.seeds.columns)
+
+
+def test_holm_is_applied_over_the_declared_family(outcomes):
+    cmp = analyze(outcomes, SPEC).comparisons
+    from statsmodels.stats.multitest import multipletests
+
+    assert cmp["p_holm"].to_numpy() == pytest.approx(multipletests(cmp["p_welch"], method="holm")[1])
+    assert (cmp["p_adjusted"] == cmp["p_holm"]).all()
+    expl = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=500, family="exploratory")).comparisons
+    assert (expl["p_adjusted"] == expl["p_bh"]).all()
+
+
+def test_mlflow_metrics_and_params_are_flat_and_safe(outcomes):
+    res = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=500, comparisons=(("C", "A"), ("D", "B"))))
+    metrics, params = res.mlflow_metrics(), res.mlflow_params()
+    assert "cond/A/pass_at_1_mean" in metrics and "cmp/C_vs_A/delta_pp" in metrics
+    assert "cmp/D_vs_B/p_holm" in metrics
+    assert params["cmp/C_vs_A/verdict"] in {
+        "supported",
+        "inconclusive (underpowered)",
+        "no effect at the detectable size",
+    }
+    assert all(isinstance(v, float) and np.isfinite(v) for v in metrics.values())
+    assert all(set(k) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./ ") for k in metrics)
+    json.dumps(res.to_json(), allow_nan=False)
+
+
+def test_every_suite_is_analysed_and_the_first_is_primary(outcomes):
+    other = simulate_outcomes(np.random.default_rng(1), SimModel(n_seeds=4, n_problems=20, n_samples=1),
+                              {"A": 0.0, "B": 0.0, "C": 0.0, "D": 0.0}, suite="mbpp")  # fmt: skip
+    res = analyze(pd.concat([outcomes, other]), SPEC)
+    assert res.primary_suite == "heldout"
+    assert set(res.comparisons["suite"]) == {"heldout", "mbpp"}
+    mbpp = res.comparisons[res.comparisons["suite"] == "mbpp"]
+    assert set(mbpp["problem_test"]) == {"mcnemar_exact"}  # one sample per problem
+    assert "mbpp/cmp/B_vs_A/delta_pp" in res.mlflow_metrics()
+    only = analyze(pd.concat([outcomes, other]), AnalysisSpec(baseline="A", suite="mbpp", n_boot=200))
+    assert set(only.comparisons["suite"]) == {"mbpp"}
+
+
+def test_pass_at_k_metric(outcomes):
+    res = analyze(outcomes, AnalysisSpec(baseline="A", metric="pass@2", n_boot=200))
+    p1 = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=200))
+    assert (res.conditions["mean"] >= p1.conditions["mean"]).all()
+
+
+def test_unpaired_problem_sets_are_rejected(outcomes):
+    broken = outcomes[~((outcomes["condition"] == "B") & (outcomes["problem_id"] == "heldout/3"))]
+    with pytest.raises(AnalysisInputError, match="pairing"):
+        analyze(broken, SPEC)
+
+
+@pytest.mark.parametrize(
+    ("spec", "match"),
+    [
+        (AnalysisSpec(baseline="Z"), "unknown condition 'Z'"),
+        (AnalysisSpec(baseline="A", suite="mbpp"), "unknown suite"),
+        (AnalysisSpec(baseline="A", metric="pass@7"), "needs >= 7 samples"),
+        (AnalysisSpec(baseline="A", metric="acc"), "unknown metric"),
+        (AnalysisSpec(baseline="A", iteration=9), "no rows at iteration 9"),
+    ],
+)
+def test_bad_specs_raise_one_line_errors(outcomes, spec, match):
+    with pytest.raises(AnalysisInputError, match=match) as err:
+        analyze(outcomes, spec)
+    assert "\n" not in str(err.value)
+
+
+def test_iteration_selects_earlier_rows(outcomes):
+    res = analyze(outcomes, AnalysisSpec(baseline="A", iteration=0, n_boot=200))
+    assert res.iterations == {"heldout": 0}
+    assert set(res.curves["iteration"]) == {0, 1}

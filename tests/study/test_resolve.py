@@ -1,0 +1,59 @@
+"""Resolving a space and profile into keyed trials: conditions x seeds, deterministic keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from study.profile import load_profile
+from study.resolve import Options, expand_conditions, resolve_trials
+from study.space import load_space
+
+
+def _trials(tmp_path: Path, **opts):
+    return resolve_trials(load_space("aux_kl"), load_profile("tiny"), Options(**opts), tmp_path, tmp_path / "c")
+
+
+def test_aux_kl_is_three_conditions_by_three_seeds(tmp_path: Path) -> None:
+    trials = _trials(tmp_path)
+    assert len(trials) == 9
+    assert {t.condition for t in trials} == {"A", "C-light", "C-reg"}
+    assert sorted({t.seed for t in trials}) == [0, 1, 2]
+    by = {(t.condition, t.seed): t for t in trials}
+    assert by[("C-light", 0)].params.aux_loss_scale == 0.1 and by[("C-light", 0)].params.kl_coeff == 0.01
+    assert by[("C-reg", 1)].params.aux_loss_scale == 0.03 and by[("C-reg", 1)].params.kl_coeff == 0.02
+    assert by[("A", 2)].params.aux_loss_scale == 0.0
+
+
+def test_keys_are_deterministic_and_unique(tmp_path: Path) -> None:
+    first = [t.key for t in _trials(tmp_path)]
+    again = [t.key for t in _trials(tmp_path / "elsewhere")]  # the folder is not part of the key
+    assert first == again
+    assert len(set(first)) == len(first)
+    assert all(k.startswith(("A__s", "C-light__s", "C-reg__s")) for k in first)
+
+
+def test_seeds_flag_overrides_count_and_smoke_changes_keys(tmp_path: Path) -> None:
+    five = _trials(tmp_path, seeds=5)
+    assert len(five) == 15
+    smoke = _trials(tmp_path, smoke=True)
+    assert {t.key for t in smoke}.isdisjoint({t.key for t in _trials(tmp_path)})
+    assert all(t.params.iterations == 2 and t.data.n_train == 4 for t in smoke)
+
+
+def test_seed_is_a_replicate_not_a_search_dimension(tmp_path: Path) -> None:
+    trials = _trials(tmp_path)
+    a = [t for t in trials if t.condition == "A"]
+    assert len({t.params for t in a}) == 1  # same params for every seed of a condition
+    assert len({t.config_hash() for t in a}) == 3  # the seed is in the key
+
+
+def test_grid_crosses_each_condition(tmp_path: Path) -> None:
+    space = tmp_path / "g.yaml"
+    space.write_text(
+        "name: g\ntrainable: grpo\nseeds: [7]\nbaseline: A\nconditions: {A: {}, B: {kl_coeff: 0.05}}\n"
+        "grid: {lr: [0.001, 0.01]}\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
+    )
+    loaded = load_space(str(space))
+    assert list(expand_conditions(loaded)) == ["A[lr=0.001]", "A[lr=0.01]", "B[lr=0.001]", "B[lr=0.01]"]
+    trials = resolve_trials(loaded, load_profile("tiny"), Options(), tmp_path, tmp_path)
+    assert {t.params.lr for t in trials} == {0.001, 0.01} and {t.seed for t in trials} == {7}

@@ -1,0 +1,32 @@
+"""The small interface through which a trainable reports, so it runs with or without Ray."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+
+class Reporter(Protocol):
+    """Receives one result per outer iteration; `checkpoint_dir` holds the adapter and trial state."""
+
+    def report(self, metrics: dict[str, float], checkpoint_dir: Path | None) -> None: ...
+
+    def restored_checkpoint(self) -> Path | None:
+        """The checkpoint to resume from after an interruption, if any."""
+        ...
+
+
+class ListReporter:
+    """Collects results in memory: for unit tests and for running a trial without Ray."""
+
+    def __init__(self, resume_from: Path | None = None) -> None:
+        self.results: list[dict[str, float]] = []
+        self.checkpoints: list[Path | None] = []
+        self._resume_from = resume_from
+
+    def report(self, metrics: dict[str, float], checkpoint_dir: Path | None) -> None:
+        self.results.append(dict(metrics))
+        self.checkpoints.append(checkpoint_dir)
+
+    def restored_checkpoint(self) -> Path | None:
+        return self._resume_from

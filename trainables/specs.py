@@ -1,0 +1,61 @@
+"""Typed model, adapter and data specifications that a profile hands to every trainable."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSpec(_Spec):
+    """Which base model to load and how."""
+
+    source: str = Field(description="'tiny' (embedded, trained on first use), a hub id, or a local path.")
+    quantization: Literal["auto", "nf4", "none"] = Field(
+        "auto", description="auto = 4-bit NF4 with double quantisation only when CUDA is available."
+    )
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = Field("auto", description="Weights dtype.")
+    chat: bool = Field(False, description="Wrap prompts in the tokenizer's chat template.")
+    system_prompt: str = Field(
+        "You are an expert Python programmer. Return only correct Python code.",
+        description="System message when chat is on.",
+    )
+
+
+class LoraSpec(_Spec):
+    """PEFT LoRA adapter; the checkpoint of every trial is this adapter only."""
+
+    r: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.05, ge=0, lt=1)
+    target_modules: tuple[str, ...] = (
+        "q_proj",
+        "k_proj",
+        "v_proj",
+        "o_proj",
+        "gate_proj",
+        "up_proj",
+        "down_proj",
+    )
+
+
+class SuiteSpec(_Spec):
+    """One named evaluation suite."""
+
+    name: str = Field(description="Suite name in metrics and outcome tables, e.g. heldout, humaneval.")
+    source: Literal["tiny-heldout", "tiny-transfer", "mbpp-heldout", "humaneval"]
+    n: int | None = Field(None, ge=1, description="Use the first n problems (None = all).")
+
+
+class DataSpec(_Spec):
+    """Training pool and evaluation suites."""
+
+    train_source: Literal["tiny", "mbpp"]
+    n_train: int = Field(ge=1, description="Training problems.")
+    n_heldout: int = Field(ge=1, description="Held-out problems drawn disjoint from training.")
+    seed: int = Field(0, description="Seed of the task generator / pool split (data, not training, seed).")
+    suites: tuple[SuiteSpec, ...] = Field(min_length=1)

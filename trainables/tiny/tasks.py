@@ -1,0 +1,183 @@
+"""The tiny profile's generated task suites: deterministic from a seed, disjoint train and held-out splits.
+
+Format (plain text, no chat template). The prompt never contains the signature: the model writes the
+whole function, and the program to execute is the completion itself (cut at the first EOS), see
+`program_from_completion`. Two prompt styles:
+
+- "mbpp" (train, heldout): a comment with the description and one of the test asserts::
+
+      # Add 7 to x.
+      # assert add_k(3) == 10
+
+- "humaneval" (some train families, and the whole transfer suite): a module docstring with the
+  signature, the description and a doctest::
+
+      \"\"\"add_k(x)
+      Add 7 to x.
+      >>> add_k(3)
+      10
+      \"\"\"
+
+The completion is `def add_k(x):\\n    return x + 7\\n` followed by EOS.
+
+Splits are made on (family, parameters): per family, its parameter combinations are ranked by a
+hash and the first ~15% go to heldout, the next ~15% to transfer, the rest to train; train and
+held-out tasks therefore never share an expression. The transfer suite (the HumanEval stand-in) is
+in the "humaneval" style, which train uses only for the integer and string single-step families, so
+half of it asks for list and chained families in a style the model never saw them in.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import itertools
+import random
+from dataclasses import dataclass
+
+from trainables.tiny.families import ARG, Family, all_families, is_trivial, sample_input
+
+EOS = "<|endoftext|>"
+PAD = "<|pad|>"
+SPLITS = ("train", "heldout", "transfer")
+HELDOUT_SHARE = 0.15  # of each family's parameter combinations, for heldout and again for transfer
+TRAIN_HUMANEVAL_GROUPS = ("int", "str")  # groups that train also shows in the "humaneval" style
+TRAIN_HUMANEVAL_SHARE = 0.3
+N_TESTS = 3
+EXAMPLES_SHARE = 0.4  # tasks specified by examples alone: the hard part, which sets the pass rate
+
+
+@dataclass(frozen=True)
+class Task:
+    """One generated problem, shaped like an MBPP/HumanEval record."""
+
+    task_id: str  # e.g. "tiny/train/0042"
+    family: str
+    prompt: str  # the text the model is conditioned on; ends right where the code starts
+    entry_point: str  # function name
+    tests: tuple[str, ...]  # MBPP-style assert statements, e.g. "assert add_k(2) == 5"
+    canonical: str  # a correct solution (full code, `def ...`)
+    check: str | None = None  # HumanEval-style test code defining check(candidate), for the transfer suite
+    params: tuple[str, ...] = ()  # the family's parameters, as source literals
+    style: str = "mbpp"  # prompt style: "mbpp" or "humaneval"
+    spec: str = "described"  # "described" (a sentence and one example) or "examples" (two examples only)
+
+
+def program_from_completion(task: Task, completion: str) -> str:
+    """The program to execute for a completion: the completion itself, cut at the first EOS.
+
+    The prompt never holds the signature, so nothing is prefixed; `task` is taken so that callers do
+    not depend on that choice.
+    """
+    del task
+    code = completion.split(EOS, 1)[0]
+    return code if code.endswith("\n") else code + "\n"
+
+
+def completion_text(task: Task) -> str:
+    """The supervised target for a task: its canonical code followed by EOS."""
+    return task.canonical + EOS
+
+
+def _stable_rank(*parts: object) -> int:
+    return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")
+
+
+@functools.cache
+def split_keys(family: Family) -> dict[str, tuple[tuple[str, ...], ...]]:
+    """A family's parameter combinations by split: a fixed partition, independent of the seed."""
+    keys = [k for k in itertools.product(*family.domains) if not is_trivial(family, k)]
+    keys.sort(key=lambda p: _stable_rank(family.name, *p))
+    n_out = max(1, round(HELDOUT_SHARE * len(keys)))
+    return {
+        "heldout": tuple(keys[:n_out]),
+        "transfer": tuple(keys[n_out : 2 * n_out]),
+        "train": tuple(keys[2 * n_out :]),
+    }
+
+
+def _prompt(style: str, spec: str, name: str, arg: str, description: str, examples: list[tuple[str, str]]) -> str:
+    shown = examples[:1] if spec == "described" else examples[:2]
+    if style == "mbpp":
+        lines = [description] if spec == "described" else []
+        lines += [f"assert {call} == {expected}" for call, expected in shown]
+        return "".join(f"# {line}\n" for line in lines)
+    lines = [f"{name}({arg})"] + ([description] if spec == "described" else [])
+    lines += [line for call, expected in shown for line in (f">>> {call}", expected)]
+    return '"""' + "\n".join(lines) + '\n"""\n'
+
+
+def _draw_tests(fn, kind: str, params: tuple[str, ...], rng: random.Random) -> tuple[list[str], list[str]]:
+    """Distinct test inputs and their outputs, redrawn until the tests tell the function apart from
+    a constant and from the identity (so a trivial program cannot pass them)."""
+    inputs: list[str] = []
+    results: list[object] = []
+    for _ in range(100):
+        inputs = []
+        while len(inputs) < N_TESTS:
+            value = sample_input(kind, params, rng)
+            if value not in inputs:
+                inputs.append(value)
+        results = [fn(eval(v)) for v in inputs]  # literals we just generated
+        varied = len({repr(r) for r in results}) > 1
+        if varied and any(r != eval(v) for r, v in zip(results, inputs, strict=True)):
+            break
+    return inputs, [repr(r) for r in results]
+
+
+def make_task(task_id: str, family: Family, params: tuple[str, ...], style: str, spec: str, rng: random.Random) -> Task:
+    """Instantiate one task: draw its name, phrasing and test inputs, and compute expected outputs."""
+    name = rng.choice(family.names)
+    arg = ARG[family.kind]
+    description = family.render(params, rng.choice(family.phrasings))
+    canonical = f"def {name}({arg}):\n    return {family.render(params, family.body)}\n"
+    namespace: dict[str, object] = {}
+    exec(canonical, namespace)  # our own generated code: computes the expected outputs
+    fn = namespace[name]
+    inputs, outputs = _draw_tests(fn, family.kind, params, rng)
+    tests = tuple(f"assert {name}({v}) == {o}" for v, o in zip(inputs, outputs, strict=True))
+    calls = [f"{name}({v})" for v in inputs]
+    prompt = _prompt(style, spec, name, arg, description, list(zip(calls, outputs, strict=True)))
+    check = None
+    if style == "humaneval":
+        lines = [f"    assert candidate({v}) == {o}" for v, o in zip(inputs, outputs, strict=True)]
+        check = "def check(candidate):\n" + "\n".join(lines) + "\n"
+    return Task(task_id, family.name, prompt, name, tests, canonical, check, params, style, spec)
+
+
+def _draw_split(split: str, n: int, rng: random.Random) -> tuple[Task, ...]:
+    families = all_families()
+    groups = sorted({f.group for f in families})
+    by_group = {g: [f for f in families if f.group == g] for g in groups}
+    pools = {f.name: split_keys(f)[split] for f in families}
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    tasks: list[Task] = []
+    for _ in range(200 * max(n, 1)):
+        if len(tasks) == n:
+            break
+        family = rng.choice(by_group[rng.choice(groups)])
+        params = rng.choice(pools[family.name])
+        if split != "train" and (family.name, params) in seen:
+            continue  # held-out suites hold each combination once
+        seen.add((family.name, params))
+        if split == "transfer":
+            style = "humaneval"
+        elif split == "train" and family.group in TRAIN_HUMANEVAL_GROUPS:
+            style = "humaneval" if rng.random() < TRAIN_HUMANEVAL_SHARE else "mbpp"
+        else:
+            style = "mbpp"
+        spec = "examples" if rng.random() < EXAMPLES_SHARE else "described"
+        tasks.append(make_task(f"tiny/{split}/{len(tasks):04d}", family, params, style, spec, rng))
+    if len(tasks) < n:
+        raise ValueError(f"tiny tasks: cannot draw {n} distinct {split} tasks; ask for fewer")
+    return tuple(tasks)
+
+
+def generate_suites(seed: int, n_train: int, n_heldout: int, n_transfer: int) -> dict[str, tuple[Task, ...]]:
+    """Draw the three suites {"train", "heldout", "transfer"}; the same arguments give the same tasks.
+
+    Each split has its own RNG stream (derived from `seed` and the split name), so changing one count
+    leaves the other suites unchanged.
+    """
+    counts = {"train": n_train, "heldout": n_heldout, "transfer": n_transfer}
+    return {s: _draw_split(s, counts[s], random.Random(_stable_rank(seed, s))) for s in SPLITS}
