@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     trials = resolve_trials(loaded, profile, opts, out_dir, args.cache_dir.resolve())
     state = _check_out_dir(out_dir, trials, args.resume)
-    provenance = _prepare(loaded, profile, trials[0])  # fails before anything is written
+    provenance = _prepare(loaded, profile, trials[0], args.address)  # fails before anything is written
     uri = args.tracking_uri or default_tracking_uri(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_json(out_dir / STUDY_FILE, {**state, "tracking_uri": uri, "argv": sys.argv})
@@ -98,7 +98,7 @@ def _check_out_dir(out_dir: Path, trials: list[TrialConfig], resume: bool) -> di
     return {"study_id": uuid.uuid4().hex[:12], "created": time.time(), "trial_keys": keys}
 
 
-def _prepare(loaded: LoadedSpace, profile: Profile, cfg: TrialConfig) -> dict[str, str]:
+def _prepare(loaded: LoadedSpace, profile: Profile, cfg: TrialConfig, address: str | None) -> dict[str, str]:
     """Check the sandbox, data and model before Ray starts; return the provenance params."""
     from executors import SandboxExecutor, SandboxUnavailable
     from trainables.models import resolve_source
@@ -115,6 +115,11 @@ def _prepare(loaded: LoadedSpace, profile: Profile, cfg: TrialConfig) -> dict[st
             hashes[f"data.{suite.name}_sha256"] = fingerprint(load_suite(suite, cfg.data, cfg.mbpp_dir))
     except DataUnavailable as err:
         raise UserError(str(err)) from None
+    if profile.resources.gpu > 0 and address is None and not _has_cuda():
+        raise UserError(
+            f"--profile {profile.name}: needs {profile.resources.gpu:g} GPU per trial and this machine has none; "
+            "run it on a GPU machine, join a GPU cluster with --address, or use --profile tiny"
+        )
     source = resolve_source(cfg.model, cfg.cache_dir, progress=lambda m: print(f"[tiny model] {m}", flush=True))
     return {
         "git_sha": git_sha(),
@@ -125,6 +130,12 @@ def _prepare(loaded: LoadedSpace, profile: Profile, cfg: TrialConfig) -> dict[st
         **hashes,
         **{f"version.{k}": v for k, v in package_versions().items()},
     }
+
+
+def _has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _run(args, loaded, profile, trials, state, uri, provenance, out_dir) -> int:
@@ -201,14 +212,10 @@ def _report(tracker, study_run, condition_runs, loaded, trials, out_dir, uri, wa
     print("\n== Summary (final iteration, mean +/- sd over seeds)\n" + text)
     _analyze(tracker, study_run, loaded, done, outcomes, out_dir)
     print(f"\nwall {fmt_s(wall_s)}; trials' own time {fmt_s(sequential)}; outcomes: {out_dir / OUTCOMES_FILE}")
-    print(f"MLflow: {ui_command(uri)}")
     if failed:
-        print(
-            f"{failed} of {len(trials)} trials did not finish; rerun the same command with --resume",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+        print(f"{failed} of {len(trials)} trials did not finish; rerun the same command with --resume", file=sys.stderr)
+    print(f"MLflow: {ui_command(uri)}")
+    return 1 if failed else 0
 
 
 def _analyze(tracker, study_run, loaded, done, outcomes, out_dir) -> None:

@@ -127,6 +127,13 @@ def test_missing_mbpp_names_the_fix(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_gpu_profile_without_gpu_is_refused(tmp_path: Path, capsys, mbpp_dir: Path) -> None:
+    argv = ["--space", "aux_kl", "--profile", "qwen2.5-coder-3b", "--mbpp-dir", str(mbpp_dir)]
+    code, err = _run([*argv, "--out", str(tmp_path / "out")], capsys)
+    assert code == 2 and "needs 1 GPU per trial" in err and "--address" in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_process_exit_code_is_2(tmp_path: Path) -> None:
     """The real command, as a user runs it: exit status 2 and one line on stderr."""
     bad = tmp_path / "bad.yaml"

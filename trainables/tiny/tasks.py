@@ -20,6 +20,10 @@ whole function, and the program to execute is the completion itself (cut at the 
 
 The completion is `def add_k(x):\\n    return x + 7\\n` followed by EOS.
 
+A share of the tasks (EXAMPLES_SHARE, in every split) is specified by two examples and no sentence
+(`spec="examples"`): the model must infer the operation and its constant, which it rarely manages.
+Described tasks mostly test copying constants into the right template. The mix sets the pass rate.
+
 Splits are made on (family, parameters): per family, its parameter combinations are ranked by a
 hash and the first ~15% go to heldout, the next ~15% to transfer, the rest to train; train and
 held-out tasks therefore never share an expression. The transfer suite (the HumanEval stand-in) is
