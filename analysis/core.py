@@ -202,8 +202,8 @@ def _notes(r, alpha: float) -> str:
         out.append("fewer than 2 seeds in an arm: no seed-level test is possible")
     elif r.permutation_exact and r.permutation_min_p >= alpha:
         out.append(
-            f"{r.n_seeds_treatment} vs {r.n_seeds_baseline} seeds: the exact permutation p cannot go "
-            f"below {r.permutation_min_p:.3g}"
+            f"{r.n_seeds_treatment} vs {r.n_seeds_baseline} seeds: with these values the exact permutation p "
+            f"cannot go below {r.permutation_min_p:.3g}"
         )
     if r.p_problem < alpha and r.verdict != SUPPORTED:
         out.append(
@@ -212,7 +212,7 @@ def _notes(r, alpha: float) -> str:
         )
     if r.verdict == NO_EFFECT:
         out.append(f"interval within +/-{r.equivalence_margin_pp:.2f} pp")
-    elif r.verdict != SUPPORTED and np.isfinite(r.seeds_needed):
+    elif r.verdict != SUPPORTED and np.isfinite(r.seeds_needed) and r.delta_pp != 0:
         out.append(f"about {int(r.seeds_needed)} seeds per arm would resolve a delta of {r.delta_pp:.2f} pp")
     return "; ".join(out)
 

@@ -31,7 +31,13 @@ def _problems() -> list[dict]:
 def bench_ours(problems: list[dict], workers: int) -> tuple[float, float, str]:
     """(programs/s, pool start seconds, isolation) with a warm pool."""
     jobs = [
-        Job(f"{p['task_id']}#{i}", p["prompt"] + p["canonical_solution"], test=p["test"], entry_point=p["entry_point"])
+        Job(
+            f"{p['task_id']}#{i}",
+            p["prompt"] + p["canonical_solution"],
+            test=p["test"],
+            entry_point=p["entry_point"],
+            helpers=p["prompt"],
+        )
         for i, p in enumerate(problems)
     ]
     t0 = time.perf_counter()

@@ -16,6 +16,9 @@ class Job:
     MBPP style: `tests` is a tuple of assert statements, `setup` optional code run after the program in
     the sandbox (MBPP `test_setup_code`; its import lines also run in the judge). HumanEval style: `test`
     defines `check(candidate)` and `entry_point` names the function under test.
+    `helpers`: optional trusted code run in the judge before the tests, normally the HumanEval prompt:
+    the names it defines (all but `entry_point`) are the judge's own copies, so a program that redefines
+    a helper the tests use (HumanEval/32 `poly`, /38 `encode_cyclic`) cannot change what the tests check.
     """
 
     id: str
@@ -24,6 +27,7 @@ class Job:
     setup: str = ""
     test: str | None = None
     entry_point: str | None = None
+    helpers: str = ""
 
     def __post_init__(self) -> None:
         if self.test is not None and not self.entry_point:

@@ -1,8 +1,9 @@
 """`python -m executors.check IN.jsonl [--out OUT.jsonl] [--workers N] [--weak]`: judge a file of jobs.
 
 Each input line: `id`, `program`, and either `tests` (assert statements, optional `setup`) or `test`
-(defines check(candidate)) with `entry_point`. Each output line: `id`, `passed`, `total`, `reward`,
-`category`, `tests` ([{status, error}]), `wall_s`, `isolation`.
+(defines check(candidate)) with `entry_point` and optional trusted `helpers` (e.g. the HumanEval prompt).
+Each output line: `id`, `passed`, `total`, `reward`, `category`, `tests` ([{status, error}]), `wall_s`,
+`isolation`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def read_jobs(path: str) -> list[Job]:
                         setup=d.get("setup") or "",
                         test=d.get("test"),
                         entry_point=d.get("entry_point"),
+                        helpers=d.get("helpers") or "",
                     )
                 )
             except (ValueError, KeyError, TypeError) as e:

@@ -4,6 +4,8 @@ The child never sees expected values or test code: it receives the program, opti
 names the tests use, and calls (`f(args)` with literal args). It replies with literal text, a handle
 for objects that are not data, or an exception type name. Whatever it sends is parsed by the judge as
 data only, so a patched child can at worst answer wrongly.
+Requests: b"L"+json{program, setup, names, calls} (load, then answer `calls`), b"C"+json call,
+b"B"+json[call, ...] (calls queued ahead: one reply each, in order), b"G"+json[handle, attr].
 Replies: b"K"+json names | b"S"+msg (syntax) | b"X"+json[type,msg] (load error) | b"V"+literal |
 b"R"+json[handle,type,truth] | b"E"+json[type,msg].
 """
@@ -87,6 +89,18 @@ class _Server:
             except Exception:
                 names[name] = ["r", self.handle(v), type(v).__name__[:80]]
         self.reply(b"K", json.dumps(names).encode())
+        self.batch(msg.get("calls") or ())
+
+    def batch(self, calls: list) -> None:
+        """Answer calls queued ahead by the judge, one reply frame each, in order."""
+        for c in calls:
+            self.guarded(self.call, c)
+
+    def guarded(self, fn, body: object) -> None:  # type: ignore[no-untyped-def]
+        try:
+            fn(body)
+        except BaseException as e:  # failure while replying (e.g. MemoryError): say so once
+            self.reply(b"E", json.dumps(_exc(e)).encode())
 
     def target(self, t: object) -> object:
         return self.g[t] if isinstance(t, str) else self.refs[t]  # type: ignore[index]
@@ -120,15 +134,14 @@ class _Server:
             if frame is None:
                 os._exit(0)
             op, body = frame[:1], json.loads(frame[1:])
-            try:
-                if op == b"L":
-                    self.load(body)
-                elif op == b"C":
-                    self.call(body)
-                elif op == b"G":
-                    self.getattr(body)
-            except BaseException as e:  # failure while replying (e.g. MemoryError): say so once
-                self.reply(b"E", json.dumps(_exc(e)).encode())
+            if op == b"L":
+                self.guarded(self.load, body)
+            elif op == b"C":
+                self.guarded(self.call, body)
+            elif op == b"B":
+                self.batch(body)
+            elif op == b"G":
+                self.guarded(self.getattr, body)
 
 
 def serve(req_fd: int, resp_fd: int) -> None:

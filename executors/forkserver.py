@@ -4,13 +4,15 @@ It is forked from a worker before the worker sees any job, so no child can find 
 programs in its memory. It never receives programs or tests: it hands the worker the pipe ends and a
 pidfd of each fresh child over a unix socket (SCM_RIGHTS), reaps children and wipes their scratch.
 Requests: b"F<pid,...>" -> reap those killed children, then fork (reply: pid + fds [req_w, resp_r,
-out_r, pidfd]); b"W<pid>" -> wait status and CPU seconds.
+out_r, pidfd]); b"R<pid,...>" -> reap those killed children now (no reply); b"W<pid>" -> wait status
+and CPU seconds.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import gc
 import json
 import os
 import shutil
@@ -154,6 +156,10 @@ class Server:
                     self.fork()
                 except OSError as e:
                     self.sock.send(f"fork failed: {e}".encode())
+            elif msg[:1] == b"R":
+                for pid in (int(p) for p in msg[1:].split(b",") if p):
+                    if pid in self.live:
+                        self.reap(pid)
             elif msg[:1] == b"W":
                 pid = int(msg[1:])
                 if pid in self.live:
@@ -173,6 +179,8 @@ def main(sock: socket.socket, config: dict) -> None:
     server = Server(sock, config)
     try:
         server.harden()
+        gc.collect()
+        gc.freeze()  # children (and this loop) never walk or write the inherited heap's GC headers
         ok = not (server.strict and server.missing)
         hello = {"ok": ok, "features": server.features, "missing": server.missing}
         sock.send(b"H" + json.dumps(hello).encode())

@@ -11,18 +11,24 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copy
 import importlib
 import json
 import os
 import random
 import signal
 import time
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 
 from executors import literal, reward
 from executors.api import Job, Limits, TestOutcome
 from executors.plan import Plan, make_plan
-from executors.session import Child, ChildGone, ForkClient
+from executors.session import Child, ChildGone, ForkClient, SandboxFault
+from executors.speculate import Recorder, Speculator, Stop
+
+SETTLE_S = 0.05  # how long a test's unused calls sent ahead may keep the child busy before it is replaced
+_PLAIN = (list, dict, set, bytearray)
 
 
 class CandidateError(Exception):
@@ -44,19 +50,56 @@ def _on_alarm(signum: int, frame: object) -> None:
 class Session:
     """One job's connection to its current child; replaced when the child dies or times out."""
 
-    def __init__(self, fs: ForkClient, limits: Limits) -> None:
+    def __init__(self, fs: ForkClient, limits: Limits, batching: bool = True) -> None:
         self.fs = fs
         self.limits = limits
+        self.batching = batching
+        self._first: dict[int, tuple[Plan, list]] = {}  # id(plan) -> (plan, calls of its first dry run)
         self.child: Child | None = None
         self.generation = 0
         self.ref_seen = False
         self.wanted: list[str] | None = None  # names asked of the program, fixed at the first load
+        self.queue: deque[tuple[int, tuple]] = deque()  # calls sent ahead, replies not yet taken
+        self.tried: set[int] = set()  # tests a dry run started at, for this child
+        self.dry = False  # a dry run is on: nothing may reach the child
 
     def ask(self, op: bytes, body: object) -> tuple[bytes, bytes]:
         if self.child is None:
             raise ChildGone(reward.CRASH, "no sandbox process")
+        if self.dry:
+            raise Stop
+        if self.queue:  # the call is not the one sent ahead: let the child answer those first
+            self.drain()
         reply = self.child.ask(op + json.dumps(body).encode())
         return reply[:1], reply[1:]
+
+    def drain(self) -> None:
+        """Take and drop the replies to every call sent ahead (within the caller's time limit)."""
+        while self.queue:
+            if self.child is None:
+                self.queue.clear()
+                return
+            self.child.recv()
+            self.queue.popleft()
+
+    def settle(self, test: int, wait: float) -> None:
+        """After test `test`: drop replies to its calls the real run did not take. A child still busy
+        with them after `wait` seconds is killed (the next test starts a fresh one)."""
+        end = time.monotonic() + wait
+        try:
+            while self.queue and self.queue[0][0] <= test and self.child is not None:
+                if self.child.recv(max(0.0, end - time.monotonic())) is None:
+                    self.kill()
+                    return
+                self.queue.popleft()
+        except ChildGone:
+            self.kill()
+
+    def send_ahead(self, calls: list[tuple[int, tuple]]) -> None:
+        if self.child is None or not calls:
+            return
+        self.child.send(b"B" + json.dumps([list(key) for _, key in calls]).encode())
+        self.queue.extend(calls)
 
     def value(self, tag: bytes, body: bytes) -> object:
         if tag == b"V":
@@ -73,11 +116,18 @@ class Session:
         raise ChildGone(reward.CRASH, f"unexpected reply {tag!r}")
 
     def call(self, target: str | int, attr: str | None, args: tuple, kwargs: dict) -> object:
+        if self.dry:
+            raise Stop
         try:
             a = literal.encode(args, ref=self._handle)
             k = literal.encode(kwargs, ref=self._handle)
         except literal.Unrepresentable as e:
             raise literal.Unrepresentable(f"argument not representable: {e}") from None
+        if self.queue and self.child is not None and self.queue[0][1] == (target, attr, a, k):
+            self.queue.popleft()
+            reply = self.child.recv()
+            assert reply is not None
+            return self.value(reply[:1], reply[1:])
         return self.value(*self.ask(b"C", [target, attr, a, k]))
 
     def getattr(self, target: str | int, attr: str) -> object:
@@ -90,6 +140,8 @@ class Session:
         raise literal.Unrepresentable(type(obj).__name__)
 
     def kill(self) -> None:
+        self.queue.clear()
+        self.tried.clear()
         if self.child is not None:
             self.child.kill()
             self.child = None
@@ -140,8 +192,20 @@ class Remote:
 
 
 @dataclass
-class Judged:
-    tests: list[TestOutcome]
+class Started:
+    """A job whose child has been sent the program (Judge.start) and awaits Judge.finish."""
+
+    job: Job
+    plan: Plan | None = None
+    ns: dict = field(default_factory=lambda: {"__builtins__": builtins, "__name__": "judge"})
+    session: Session | None = None
+    calls: list = field(default_factory=list)
+    rng: object = None
+    error: Exception | None = None
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.kill()
 
 
 def _status_of(e: BaseException, session: Session) -> TestOutcome:
@@ -166,9 +230,11 @@ def _status_of(e: BaseException, session: Session) -> TestOutcome:
 class Judge:
     """Judges jobs one at a time with children from one fork server."""
 
-    def __init__(self, fs: ForkClient, limits: Limits) -> None:
+    def __init__(self, fs: ForkClient, limits: Limits, batching: bool = True) -> None:
         self.fs = fs
         self.limits = limits
+        self.batching = batching
+        self._first: dict[int, tuple[Plan, list]] = {}  # id(plan) -> (plan, calls of its first dry run)
         signal.signal(signal.SIGALRM, _on_alarm)
 
     def _child(self) -> Child:
@@ -181,31 +247,56 @@ class Judge:
     def _disarm() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
-    def _load(self, session: Session, job: Job, plan: Plan, ns: dict, deadline: float) -> TestOutcome | None:
-        """Start a child with the program; bind its names into ns. An outcome means it failed."""
+    def _load(
+        self, session: Session, job: Job, plan: Plan, ns: dict, deadline: float, calls: list[tuple[int, tuple]]
+    ) -> TestOutcome | None:
+        """Start a child with the program (and `calls` to answer right after); bind its names into ns.
+        An outcome means it failed."""
+        self._send_load(session, job, plan, calls)
+        return self._await_load(session, plan, ns, deadline, calls)
+
+    def _send_load(self, session: Session, job: Job, plan: Plan, calls: list[tuple[int, tuple]]) -> None:
         session.generation += 1
         session.child = self._child()
-        if session.wanted is None:
-            session.wanted = [n for n in plan.free if n not in ns]
-        wanted = session.wanted
-        msg = {"program": job.program, "setup": plan.child_setup, "names": wanted + list(plan.shadowable)}
+        msg = {
+            "program": job.program,
+            "setup": plan.child_setup,
+            "names": (session.wanted or []) + list(plan.shadowable),
+            "calls": [list(key) for _, key in calls],
+        }
+        session.child.send(b"L" + json.dumps(msg).encode())
+
+    def _await_load(
+        self, session: Session, plan: Plan, ns: dict, deadline: float, calls: list[tuple[int, tuple]]
+    ) -> TestOutcome | None:
+        wanted = session.wanted or []
         try:
+            if session.child is None:
+                raise ChildGone(reward.CRASH, "no sandbox process")
             self._arm(min(self.limits.per_test_s, deadline - time.monotonic()))
-            tag, body = session.ask(b"L", msg)
+            reply = session.child.recv()
             self._disarm()
+            assert reply is not None
+            tag, body = reply[:1], reply[1:]
         except BaseException as e:
             self._disarm()
             session.kill()
+            if isinstance(e, SandboxFault):
+                raise
             return _status_of(e, session)
         if tag == b"S":
             return TestOutcome(reward.SYNTAX, body.decode("utf-8", "replace")[:300])
-        if tag == b"X":
-            kind, text = json.loads(body)
-            e = CandidateError(str(kind)[:80], str(text)[:300])
-            return _status_of(e, session)
-        if tag != b"K":
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            parsed = None
+        if tag == b"X" and isinstance(parsed, list) and len(parsed) == 2:
+            return _status_of(CandidateError(str(parsed[0])[:80], str(parsed[1])[:300]), session)
+        if tag != b"K" or not isinstance(parsed, dict):
+            session.kill()
             return TestOutcome(reward.CRASH, "bad load reply")
-        names = json.loads(body)
+        session.queue.extend(calls)
+        names = parsed
         for name in wanted:
             spec = names.get(name)
             if not isinstance(spec, list) or not spec:
@@ -229,23 +320,102 @@ class Judge:
             ns["candidate"] = ns.get(plan.candidate, _missing(plan.candidate))
         return None
 
+    def _speculate(self, session: Session, plan: Plan, ns: dict, first: int, deadline: float) -> list:
+        """Calls a dry run of tests[first:] makes before it needs a real value (see executors.speculate)."""
+        if first in session.tried or not self.batching:
+            return []
+        session.tried.add(first)
+        if first == 0 and session.child is None and session.generation == 0:
+            # The first dry run depends only on the plan (random is seeded per job): reuse it.
+            hit = self._first.get(id(plan))
+            if hit is not None and hit[0] is plan:
+                return hit[1]
+            calls = self._dry_run(session, plan, ns, first, deadline)
+            if len(self._first) >= 1024:
+                self._first.clear()
+            self._first[id(plan)] = (plan, calls)
+            return calls
+        return self._dry_run(session, plan, ns, first, deadline)
+
+    def _dry_run(self, session: Session, plan: Plan, ns: dict, first: int, deadline: float) -> list:
+        spec = Speculator(session._handle)
+        dry = {}
+        for name, v in ns.items():
+            if isinstance(v, Remote) and isinstance(v._target, str) and v._attr is None:
+                v = Recorder(spec, v._target)
+            elif type(v) in _PLAIN:
+                v = copy.deepcopy(v)
+            dry[name] = v
+        for name in session.wanted or ():
+            if name not in dry:
+                dry[name] = Recorder(spec, name)
+        if plan.candidate is not None:  # as _load binds it
+            dry["candidate"] = dry[plan.candidate] if plan.candidate in dry else Recorder(spec, plan.candidate)
+        state = random.getstate()
+        session.dry = True
+        try:
+            try:
+                self._arm(min(self.limits.per_test_s, deadline - time.monotonic()))
+                for i in range(first, len(plan.tests)):
+                    test = plan.tests[i]
+                    if isinstance(test, str):
+                        continue
+                    spec.test = i
+                    exec(test, dry)
+            finally:
+                self._disarm()
+        except (Exception, Stop, JudgeTimeout):  # the dry run ends here; what it recorded stands
+            pass
+        finally:
+            session.dry = False
+            random.setstate(state)
+        return spec.calls
+
     def run(self, job: Job) -> list[TestOutcome]:
         """Per-test outcomes of one job (the child is started fresh and killed at the end)."""
+        return self.finish(self.start(job))
+
+    def start(self, job: Job) -> Started:
+        """Plan the job, take a child and send it the program with the calls of the first dry run, without
+        waiting: the worker starts the next job this way while it judges the current one."""
+        st = Started(job)
+        try:
+            plan = st.plan = make_plan(job.tests, job.setup, job.test, job.entry_point, job.helpers)
+            random.seed(0)
+            ns = st.ns
+            for mod in plan.stdlib:
+                with contextlib.suppress(ImportError):
+                    ns[mod] = importlib.import_module(mod)
+            for stmt in plan.helpers:  # trusted helpers (the HumanEval prompt): the judge's own copy
+                with contextlib.suppress(Exception):
+                    exec(stmt, ns)
+            if plan.judge_setup is not None:
+                exec(plan.judge_setup, ns)
+            session = st.session = Session(self.fs, self.limits)
+            session.wanted = [n for n in plan.free if n not in ns]
+            st.calls = self._speculate(session, plan, ns, 0, time.monotonic() + self.limits.program_s)
+            st.rng = random.getstate()
+            self._send_load(session, job, plan, st.calls)
+        except SandboxFault:
+            st.close()
+            raise
+        except Exception as e:  # a judge bug must not be scored as the program's failure
+            st.close()
+            st.error = e
+        return st
+
+    def finish(self, st: Started) -> list[TestOutcome]:
+        """Judge a started job: wait for the load, then run the tests."""
+        if st.error is not None or st.plan is None or st.session is None:
+            e = st.error
+            return [TestOutcome(reward.SANDBOX, f"judge: {type(e).__name__}: {e}"[:200])]
         lim = self.limits
-        plan = make_plan(job.tests, job.setup, job.test, job.entry_point)
-        start = time.monotonic()
-        deadline = start + lim.program_s
-        random.seed(0)
-        ns: dict = {"__builtins__": builtins, "__name__": "judge"}
-        for mod in plan.stdlib:
-            with contextlib.suppress(ImportError):
-                ns[mod] = importlib.import_module(mod)
-        if plan.judge_setup is not None:
-            exec(plan.judge_setup, ns)
-        session = Session(self.fs, lim)
+        plan, ns, session = st.plan, st.ns, st.session
+        deadline = time.monotonic() + lim.program_s
+        random.setstate(st.rng)
         out: list[TestOutcome] = []
         try:
-            failed = self._load(session, job, plan, ns, deadline)
+            failed = self._await_load(session, plan, ns, deadline, st.calls)
             if failed is not None:
                 return [failed] * len(plan.tests)
             for i, test in enumerate(plan.tests):
@@ -257,15 +427,20 @@ class Judge:
                     out.extend(TestOutcome(reward.TIMEOUT, "program time limit") for _ in plan.tests[i:])
                     break
                 if session.child is None:
-                    failed = self._load(session, job, plan, ns, deadline)
+                    calls = self._speculate(session, plan, ns, i, deadline)
+                    failed = self._load(session, st.job, plan, ns, deadline, calls)
                     if failed is not None:
                         out.extend([failed] * (len(plan.tests) - i))
                         break
-                out.append(self._one(session, test, ns, min(lim.per_test_s, left)))
+                elif not session.queue:
+                    session.send_ahead(self._speculate(session, plan, ns, i, deadline))
+                out.append(self._one(session, test, ns, min(lim.per_test_s, deadline - time.monotonic())))
+                if session.queue:
+                    session.settle(i, min(SETTLE_S, max(0.0, deadline - time.monotonic())))
             return out
         finally:
             self._disarm()
-            session.kill()
+            st.close()
 
     def _one(self, session: Session, test: object, ns: dict, seconds: float) -> TestOutcome:
         session.ref_seen = False
@@ -278,19 +453,17 @@ class Judge:
             self._disarm()
             if isinstance(e, JudgeTimeout | ChildGone):
                 session.kill()
-            if isinstance(e, KeyboardInterrupt | SystemExit) and not isinstance(e, CandidateError):
+            if isinstance(e, KeyboardInterrupt | SystemExit | SandboxFault) and not isinstance(e, CandidateError):
                 raise
             return _status_of(e, session)
 
     def prepare(self) -> None:
-        """Ask for the next job's child now; the fork server reaps this job's child and forks meanwhile."""
-        if not self.fs.pending:
-            self.fs.request()
+        """Between jobs: the fork server reaps this job's child and wipes its scratch while the next job
+        starts (the next child is already forked: ForkClient.fork requests a spare ahead)."""
+        self.fs.release()
 
     def close(self) -> None:
-        if self.fs.pending:
-            with contextlib.suppress(Exception):
-                self.fs.fork().kill()
+        self.fs.close()
 
 
 def _missing(name: str) -> object:

@@ -5,7 +5,9 @@ program, and its import lines also run in the judge. HumanEval: the test code ru
 body of `check(candidate)` is split into one test per top-level statement that asserts (statements
 before it ride along), or kept whole when it returns early or has no top-level assert. Names the tests
 use that neither the judge nor the standard library provides are asked of the sandbox, where the
-program defined them: calls to them become remote calls that return plain values.
+program defined them: calls to them become remote calls that return plain values. Trusted helper code
+(`Job.helpers`, e.g. the HumanEval prompt) runs in the judge first, so the names it defines (all but
+the entry point) are the judge's own, not the program's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from types import CodeType
 
@@ -31,6 +33,7 @@ class Plan:
     stdlib: tuple[str, ...]  # free names that are standard modules: imported in the judge instead
     candidate: str | None  # HumanEval entry point, bound to `candidate`
     shadowable: tuple[str, ...] = ()  # builtins the tests call that the program may be testing (`sum`)
+    helpers: tuple[CodeType, ...] = ()  # trusted helper statements, run in the judge before judge_setup
 
 
 def _loads(tree: ast.AST) -> set[str]:
@@ -111,8 +114,24 @@ def _humaneval(job: Job) -> Plan:
     return Plan(_compile(module.body, "<test>"), "", tests, *_split_free(free), job.entry_point)
 
 
+def _helpers(source: str, entry_point: str | None) -> tuple[CodeType, ...]:
+    """Top-level statements of trusted helper code, without the entry point's definition (that one is
+    always the program's). Each compiles alone, so one the judge cannot run does not stop the rest."""
+    if not source.strip():
+        return ()
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return ()
+    keep = [s for s in body if not (isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)) and s.name == entry_point)]
+    return tuple(_compile([s], "<helpers>") for s in keep)
+
+
 @lru_cache(maxsize=512)
-def make_plan(job_tests: tuple[str, ...], setup: str, test: str | None, entry_point: str | None) -> Plan:
+def make_plan(
+    job_tests: tuple[str, ...], setup: str, test: str | None, entry_point: str | None, helpers: str = ""
+) -> Plan:
     """Plan for a job's tests (cached: GRPO judges the same problem many times)."""
     job = Job(id="", program="", tests=job_tests, setup=setup, test=test, entry_point=entry_point)
-    return _humaneval(job) if test is not None else _mbpp(job)
+    plan = _humaneval(job) if test is not None else _mbpp(job)
+    return replace(plan, helpers=_helpers(helpers, entry_point)) if helpers else plan

@@ -2,7 +2,7 @@
 
 Workers are started by exec of a fresh interpreter (`python -I -S -B`, empty environment, own session),
 never forked from the trainer, so no model weights, tokens or environment leak into them. One thread
-calling `run` drives all workers through a selector, keeping two jobs queued per worker. A worker that
+calling `run` drives all workers through a selector, keeping three jobs queued per worker. A worker that
 dies or stops answering is killed with its process group and restarted; its jobs are retried, and a job
 that keeps failing that way comes back as `sandbox_error` with reward 0.0.
 """
@@ -31,7 +31,7 @@ _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_RETRIES = 2
 _LIMITS = Limits()
 _SHAPING = Shaping()
-_DEPTH = 2
+_DEPTH = 3  # jobs queued per worker: the one judged, the one it pre-starts, one in the pipe
 
 
 def _job_json(job: Job) -> dict:
@@ -42,6 +42,7 @@ def _job_json(job: Job) -> dict:
         "setup": job.setup,
         "test": job.test,
         "entry_point": job.entry_point,
+        "helpers": job.helpers,
     }
 
 

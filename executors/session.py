@@ -7,6 +7,7 @@ import os
 import select
 import signal
 import socket
+import time
 
 from executors import proto, reward
 
@@ -33,6 +34,7 @@ class ForkClient:
         self.limits = limits
         self.killed: list[int] = []
         self.pending = False
+        self.spare: Child | None = None
 
     def request(self) -> None:
         """Ask for a child without waiting; children killed since the last fork are reaped first
@@ -45,9 +47,18 @@ class ForkClient:
         self.pending = True
 
     def fork(self) -> Child:
-        """A fresh child (the one requested earlier, if any)."""
-        if not self.pending:
-            self.request()
+        """A fresh child (the spare forked ahead, if any); the next spare is requested at once, so the
+        fork server forks and hardens it while this child's job runs."""
+        if self.spare is not None:
+            child, self.spare = self.spare, None
+        else:
+            if not self.pending:
+                self.request()
+            child = self._receive()
+        self.request()
+        return child
+
+    def _receive(self) -> Child:
         self.pending = False
         try:
             msg, fds, _, _ = socket.recv_fds(self.sock, 64, 4)
@@ -59,10 +70,28 @@ class ForkClient:
             raise SandboxFault(f"fork server: {msg[:200].decode(errors='replace') or 'no child'}")
         return Child(self, int(msg), fds, self.limits)
 
+    def release(self) -> None:
+        """Have the fork server reap the children killed so far and wipe their scratch now (no reply)."""
+        if self.killed:
+            reap, self.killed = self.killed, []
+            try:
+                self.sock.send(b"R" + b",".join(b"%d" % p for p in reap))
+            except OSError as e:
+                raise SandboxFault(f"fork server: {e}") from e
+
+    def close(self) -> None:
+        """Kill the spare child (and one still being forked)."""
+        with contextlib.suppress(Exception):
+            if self.pending:
+                self.spare = self.spare or self._receive()
+            if self.spare is not None:
+                self.spare.kill()
+                self.spare = None
+
     def wait(self, pid: int) -> tuple[int, float]:
         """Wait status and CPU seconds of a dead child (the server reaps it)."""
-        if self.pending:  # a requested child's reply comes first on the socket
-            raise SandboxFault("wait while a fork is pending")
+        if self.pending:  # a requested child's reply comes first on the socket: keep it as the spare
+            self.spare = self._receive()
         try:
             self.sock.send(b"W%d" % pid)
             status, cpu = (self.sock.recv(64) or b"-1 0").split()
@@ -107,15 +136,36 @@ class Child:
         self.poll.register(self.out_r, select.POLLIN)
         self.poll.register(self.pidfd, select.POLLIN)
         self.closed = False
+        self.pending = bytearray()
+        self.want_out = False
 
     def ask(self, payload: bytes) -> bytes:
         """Send one request frame and wait for one reply frame (the caller bounds the wait)."""
-        pending = memoryview(proto.frame(payload))
-        self._send(pending)
+        self.send(payload)
+        got = self.recv()
+        assert got is not None
+        return got
+
+    def send(self, payload: bytes) -> None:
+        """Queue one request frame; it is written while the judge waits for replies (no deadlock
+        when a large batch and the child's replies fill both pipes)."""
+        self.pending += proto.frame(payload)
+        self._flush()
+
+    def recv(self, timeout: float | None = None) -> bytes | None:
+        """The next reply frame, in order; None only when `timeout` seconds pass first."""
+        got = self._take()
+        if got is not None:
+            return got
+        end = None if timeout is None else time.monotonic() + timeout
         while True:
-            for fd, _ev in self.poll.poll():
+            wait = None if end is None else max(0, int((end - time.monotonic()) * 1000) + 1)
+            events = self.poll.poll(wait)
+            if not events and end is not None and time.monotonic() >= end:
+                return None
+            for fd, _ev in events:
                 if fd == self.req_w:
-                    pending = self._send(pending)
+                    self._flush()
                 elif fd == self.out_r:
                     self._drain_output()
                 elif fd == self.resp_r:
@@ -128,17 +178,20 @@ class Child:
                         return got
                     raise self._died()
 
-    def _send(self, pending: memoryview) -> memoryview:
+    def _flush(self) -> None:
         try:
-            while pending:
-                pending = pending[os.write(self.req_w, pending) :]
+            while self.pending:
+                del self.pending[: os.write(self.req_w, self.pending)]
         except BlockingIOError:
-            self.poll.register(self.req_w, select.POLLOUT)
-            return pending
+            if not self.want_out:
+                self.poll.register(self.req_w, select.POLLOUT)
+                self.want_out = True
+            return
         except BrokenPipeError:
-            pending = pending[len(pending) :]
-        self._unregister(self.req_w)
-        return pending
+            self.pending.clear()
+        if self.want_out:
+            self.want_out = False
+            self._unregister(self.req_w)
 
     def _unregister(self, fd: int) -> None:
         with contextlib.suppress(KeyError):
@@ -160,6 +213,13 @@ class Child:
         except BlockingIOError:
             return
 
+    def _take(self) -> bytes | None:
+        try:
+            return self.reader.take()
+        except proto.FrameError:
+            self.kill()
+            raise ChildGone(reward.UNREPR, "reply over the value size limit") from None
+
     def _read_reply(self) -> bytes | None:
         try:
             while not self.closed:
@@ -172,11 +232,7 @@ class Child:
                     break
         except BlockingIOError:
             pass
-        try:
-            return self.reader.take()
-        except proto.FrameError:
-            self.kill()
-            raise ChildGone(reward.UNREPR, "reply over the value size limit") from None
+        return self._take()
 
     def _died(self) -> ChildGone:
         self._drain_output()

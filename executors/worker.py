@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import socket
 import sys
 import time
@@ -69,7 +70,26 @@ def _job(d: dict):  # type: ignore[no-untyped-def]
         setup=d.get("setup") or "",
         test=d.get("test"),
         entry_point=d.get("entry_point"),
+        helpers=d.get("helpers") or "",
     )
+
+
+def _fault(out_fd: int, job_id: str, why: str) -> None:
+    from executors import proto
+
+    proto.send_json(out_fd, {"id": job_id, "fault": why[:200]})
+
+
+def _start(judge, msg: dict):  # type: ignore[no-untyped-def]
+    """(t0, job, started) for a job frame, or None when the fork server failed (after reporting it)."""
+    from executors.session import SandboxFault
+
+    t0 = time.perf_counter()
+    job = _job(msg)
+    try:
+        return t0, job, judge.start(job)
+    except SandboxFault:
+        return None
 
 
 def main() -> None:
@@ -106,17 +126,38 @@ def main() -> None:
         return
     isolation = hello["isolation"]
     judge = Judge(ForkClient(mine, pid, limits.to_json()), limits)
+    poller = select.poll()
+    poller.register(in_fd, select.POLLIN)
+    nxt: tuple | None = None  # the next job, already started (its child is loading it)
+    eof = False
     try:
         while True:
-            msg = proto.recv_json(in_fd)
-            if msg is None:
-                return
-            t0 = time.perf_counter()
-            job = _job(msg)  # type: ignore[arg-type]
+            if nxt is None:
+                if eof:
+                    return
+                msg = proto.recv_json(in_fd)
+                if msg is None:
+                    return
+                nxt = _start(judge, msg)
+                if nxt is None:
+                    return
+            t0, job, started = nxt
+            nxt = None
+            # Pipelining: start the job queued behind this one now, so its child loads the program and
+            # answers the first calls while this job is judged.
+            if not eof and poller.poll(0):
+                msg = proto.recv_json(in_fd)
+                if msg is None:
+                    eof = True
+                else:
+                    nxt = _start(judge, msg)
+                    if nxt is None:
+                        _fault(out_fd, job.id, "fork server failed")
+                        return
             try:
-                tests = judge.run(job)
+                tests = judge.finish(started)
             except SandboxFault as e:  # the fork server is gone: let the trainer restart this worker
-                proto.send_json(out_fd, {"id": job.id, "fault": str(e)[:200]})
+                _fault(out_fd, job.id, str(e))
                 return
             except Exception as e:  # a judge bug must not be scored as the program's failure
                 tests = [TestOutcome(reward.SANDBOX, f"judge: {type(e).__name__}: {e}"[:200])]
@@ -134,7 +175,7 @@ def main() -> None:
             try:
                 judge.prepare()
             except SandboxFault as e:
-                proto.send_json(out_fd, {"id": "", "fault": str(e)[:200]})
+                _fault(out_fd, "", str(e))
                 return
     finally:
         judge.close()

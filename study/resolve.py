@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from study.errors import UserError
 from study.profile import Profile
-from study.space import LoadedSpace
+from study.space import LoadedSpace, OptunaSpec
 from trainables.config import TrialConfig
 from trainables.params import PARAMS_BY_KIND
 from trainables.specs import DataSpec, SuiteSpec
@@ -31,16 +31,47 @@ class Options:
 def expand_conditions(loaded: LoadedSpace) -> dict[str, dict[str, Any]]:
     """Named conditions, each crossed with the grid (if any): name -> parameter overrides."""
     space = loaded.space
-    if not space.grid:
-        return {name: dict(over or {}) for name, over in space.conditions.items()}
-    keys = sorted(space.grid)
-    out: dict[str, dict[str, Any]] = {}
-    for name, over in space.conditions.items():
+    if space.optuna is not None:
+        points = {f"optuna-{i:03d}": p for i, p in enumerate(optuna_configs(space.optuna))}
+    elif space.grid:
+        keys = sorted(space.grid)
+        points = {}
         for values in itertools.product(*(space.grid[k] for k in keys)):
             point = dict(zip(keys, values, strict=True))
-            label = ",".join(f"{k}={v}" for k, v in point.items())
-            out[f"{name}[{label}]"] = {**(over or {}), **point}
-    return out
+            points[",".join(f"{k}={v}" for k, v in point.items())] = point
+    else:
+        return {name: dict(over or {}) for name, over in space.conditions.items()}
+    return {
+        f"{name}[{label}]": {**(over or {}), **point}
+        for name, over in space.conditions.items()
+        for label, point in points.items()
+    }
+
+
+def optuna_configs(spec: OptunaSpec) -> list[dict[str, Any]]:
+    """`num_configs` parameter sets drawn by an Optuna sampler, deterministic given `spec.seed`."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if spec.sampler == "qmc":
+        sampler: optuna.samplers.BaseSampler = optuna.samplers.QMCSampler(qmc_type="sobol", seed=spec.seed)
+    else:
+        sampler = optuna.samplers.RandomSampler(seed=spec.seed)
+    dists: dict[str, optuna.distributions.BaseDistribution] = {}
+    for name, p in sorted(spec.params.items()):
+        if p.type == "categorical":
+            dists[name] = optuna.distributions.CategoricalDistribution(list(p.choices or ()))
+        elif p.type == "int":
+            dists[name] = optuna.distributions.IntDistribution(int(p.low), int(p.high), log=p.log)  # type: ignore[arg-type]
+        else:
+            dists[name] = optuna.distributions.FloatDistribution(p.low, p.high, log=p.log)  # type: ignore[arg-type]
+    study = optuna.create_study(sampler=sampler)
+    configs = []
+    for _ in range(spec.num_configs):
+        trial = study.ask(dists)
+        configs.append(dict(trial.params))
+        study.tell(trial, 0.0)  # no feedback: every configuration runs on every seed regardless
+    return configs
 
 
 def seeds_for(loaded: LoadedSpace, opts: Options) -> tuple[int, ...]:

@@ -43,9 +43,13 @@ class OptunaParam(_Frozen):
 
 
 class OptunaSpec(_Frozen):
-    """An Optuna-sampled space; every sampled configuration runs on every seed."""
+    """An Optuna-sampled space: `num_configs` configurations drawn up front, each run on every seed.
 
-    sampler: Literal["tpe", "random"] = "tpe"
+    Drawn deterministically from `seed` (so trial keys and --resume are stable) by Optuna's Sobol QMC or
+    random sampler, and crossed with every named condition.
+    """
+
+    sampler: Literal["qmc", "random"] = "qmc"
     num_configs: int = Field(ge=1, description="Configurations to sample (each runs once per seed).")
     seed: int = 0
     params: dict[str, OptunaParam] = Field(min_length=1)

@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from executors import SandboxExecutor
+from executors import ExecResult, SandboxExecutor
 from trainables.metrics import pass_at_k
 from trainables.params import GRPOParams
 from trainables.problems import Problem
-from trainables.prompting import job, render_prompt
+from trainables.prompting import feedback, job, render_prompt
 from trainables.rollouts import sample
 from trainables.specs import ModelSpec
 
@@ -72,4 +72,31 @@ def evaluate(
         for k in sorted({1, n}):
             metrics[f"eval/{suite}/pass_at_{k}"] = float(np.mean([pass_at_k(n, int(c), k) for c in correct]))
         metrics[f"eval/{suite}/completion_length"] = float(np.mean(out.lengths))
+        failed = _first_failures(problems, out.completions, results, n)
+        if failed:
+            from trainables.spark import reflection_fix_rate
+
+            metrics[f"eval/{suite}/fix_rate"] = reflection_fix_rate(
+                model,
+                tokenizer,
+                failed,
+                params,
+                model_spec,
+                executor,
+                seed=seed * 100_003 + iteration * 101 + s_idx + 50_000,
+            )
     return metrics, rows
+
+
+def _first_failures(
+    problems: tuple[Problem, ...], completions: list[list[str]], results: list[ExecResult], n: int
+) -> list[tuple[Problem, str, str]]:
+    """(problem, completion, feedback) of each problem's first failed sample; sandbox errors are not failures."""
+    out = []
+    for i, p in enumerate(problems):
+        for j in range(n):
+            r = results[i * n + j]
+            if r.category not in ("pass", "sandbox_error"):
+                out.append((p, completions[i][j], feedback(r)))
+                break
+    return out

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from transformers import TrainerCallback
 
 from executors import SandboxExecutor, Shaping
 from trainables.config import TrialConfig
@@ -34,7 +35,6 @@ _TRL_KEYS = {
     "frac_reward_zero_std": "train/frac_reward_zero_std",
     "loss": "train/loss",
     "step_time": "train/step_time_s",
-    "aux/nll": "train/aux_nll",
     "rollout/k_mean": "train/k_mean",
 }
 
@@ -78,7 +78,7 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
             if p.aux_loss_scale > 0:
                 from trainables.spark import aux_phase
 
-                metrics.update(aux_phase(trainer, rollouts, train, p, tokenizer))
+                metrics.update(aux_phase(trainer, rollouts, train, p, tokenizer, model_spec=cfg.model))
             eval_metrics, rows = evaluate(
                 policy,
                 tokenizer,
@@ -154,16 +154,11 @@ def build_trainer(
     return trainer
 
 
-class _LogBuffer:
-    """A TrainerCallback that keeps TRL's per-step logs until the iteration ends."""
+class _LogBuffer(TrainerCallback):
+    """Keeps TRL's per-step logs until the iteration ends."""
 
     def __init__(self) -> None:
         self.rows: list[dict[str, float]] = []
-
-    def __getattr__(self, name: str) -> Any:  # every other TrainerCallback event is a no-op
-        if name.startswith("on_"):
-            return lambda *a, **k: None
-        raise AttributeError(name)
 
     def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **kw: Any) -> None:
         if logs and "loss" in logs:

@@ -19,6 +19,14 @@ TRAIN_METRICS = (
     "train/k_mean",
     "train/frac_reward_zero_std",
     "train/step_time_s",
+    "train/aux_pool_pointwise",
+    "train/aux_pool_pairwise",
+    "train/aux_pool_reflection",
+    "train/aux_pool_total",
+    "train/aux_dropped",
+    "train/aux_time_s",
+    "train/alarm_kl_growth",
+    "train/alarm_length_collapse",
 )
 _EVAL = re.compile(r"^eval/[a-z0-9_]+/(pass_at_[0-9]+|fix_rate|completion_length)$")
 

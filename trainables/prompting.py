@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from executors import Job
+from executors import ExecResult, Job
 from trainables.problems import Problem
 from trainables.specs import ModelSpec
 
@@ -60,3 +60,8 @@ def job(problem: Problem, completion: str, job_id: str) -> Job:
             setup=problem.setup,
         )
     return Job(id=job_id, program=program(problem, completion), tests=problem.tests, setup=problem.setup)
+
+
+def feedback(result: ExecResult) -> str:
+    """The execution feedback a repair prompt shows: the first failing test's error or status."""
+    return next((t.error or t.status for t in result.tests if t.status != "pass"), result.category)

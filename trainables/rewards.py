@@ -11,7 +11,7 @@ from typing import Any
 
 from executors import SandboxExecutor
 from trainables.problems import Problem
-from trainables.prompting import job
+from trainables.prompting import feedback, job
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,6 @@ class ExecReward:
         state = kw.get("trainer_state")
         step = int(state.global_step) if state is not None else 0
         for i, prompt, text, res in zip(indices, prompts, texts, results, strict=True):
-            feedback = next((t.error or t.status for t in res.tests if t.status != "pass"), "")
             self.log.append(
                 Rollout(
                     problem_id=self.problems[i].problem_id,
@@ -58,7 +57,7 @@ class ExecReward:
                     reward=res.reward,
                     passed_all=res.category == "pass",
                     category=res.category,
-                    feedback=feedback,
+                    feedback=feedback(res) if res.category != "pass" else "",
                     step=step,
                 )
             )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from trainables.params import GRPOParams
 from trainables.problems import Problem
@@ -105,9 +105,7 @@ def mine(
     return AuxPool(tuple(pointwise), tuple(pairwise), tuple(reflection))
 
 
-def _repair(
-    problem: Problem, failed: Rollout, passing: list[str], mode: str, rng: random.Random
-) -> Repair | None:
+def _repair(problem: Problem, failed: Rollout, passing: list[str], mode: str, rng: random.Random) -> Repair | None:
     feedback = failed.feedback or failed.category
     if passing:
         return Repair(problem.problem_id, failed.completion, feedback, rng.choice(passing), "sibling")
@@ -145,11 +143,12 @@ def build_pool(
     problems: Sequence[Problem],
     params: GRPOParams,
     rng: random.Random,
-    fits: Callable[[object], bool] = lambda _: True,
+    fits: Callable[[str, Any], bool] = lambda kind, item: True,
 ) -> tuple[AuxPool, int]:
-    """Mine, keep up to each type's cap of examples that fit, balance A/B: (pool, examples dropped as too long)."""
+    """Mine, keep up to each type's cap of examples that fit, balance A/B: (pool, candidates dropped as too
+    long). `fits(kind, item)` is asked of candidates until the cap is reached."""
     cands = mine(rollouts, problems, params.reflection_target_mode, rng)
-    point, d1 = select(cands.pointwise, params.aux_pool_pointwise, rng, fits)
-    pair, d2 = select(cands.pairwise, params.aux_pool_pairwise, rng, fits)
-    refl, d3 = select(cands.reflection, params.aux_pool_reflection, rng, fits)
+    point, d1 = select(cands.pointwise, params.aux_pool_pointwise, rng, lambda x: fits("pointwise", x))
+    pair, d2 = select(cands.pairwise, params.aux_pool_pairwise, rng, lambda x: fits("pairwise", x))
+    refl, d3 = select(cands.reflection, params.aux_pool_reflection, rng, lambda x: fits("reflection", x))
     return AuxPool(tuple(point), assign_sides(pair, rng), tuple(refl)), d1 + d2 + d3

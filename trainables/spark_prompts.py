@@ -19,6 +19,7 @@ from trainables.prompting import extract_code, render_prompt, user_message
 from trainables.spark_mining import Judgment, Preference, Repair
 from trainables.specs import ModelSpec
 
+FIX_REQUEST = "Return the whole corrected code in a ```python block."
 FEEDBACK_CHARS = 160  # execution feedback shown in a repair prompt: the last line, clipped
 
 
@@ -62,7 +63,8 @@ def pointwise(problem: Problem, item: Judgment, spec: ModelSpec, tokenizer: Any)
     code = _code(problem, item.completion)
     answer = "Correct" if item.correct else "Incorrect"
     if _chat(problem, spec):
-        ask = f"{user_message(problem)}\n\nCandidate solution:\n{code}\nIs this candidate correct? Answer Correct or Incorrect."
+        question = "Is this candidate correct? Answer Correct or Incorrect."
+        ask = f"{user_message(problem)}\n\nCandidate solution:\n{code}\n{question}"
         return _template(spec, tokenizer, [{"role": "user", "content": ask}]), answer
     base = _raw_task(problem, spec, tokenizer)
     return f"{base}{code}# Is the code above correct? Answer Correct or Incorrect.\n# Answer:", f" {answer}"
@@ -92,7 +94,7 @@ def repair_prompt(problem: Problem, completion: str, feedback: str, spec: ModelS
             {"role": "assistant", "content": completion},
             {
                 "role": "user",
-                "content": f"Running your code failed: {note}\nFix it. Return the whole corrected code in a ```python block.",
+                "content": f"Running your code failed: {note}\nFix it. {FIX_REQUEST}",
             },
         ]
         return _template(spec, tokenizer, turns)
@@ -111,6 +113,6 @@ RENDER = {"pointwise": pointwise, "pairwise": pairwise, "reflection": reflection
 
 def encode(prompt: str, target: str, tokenizer: Any) -> tuple[list[int], list[int]]:
     """(prompt ids, target ids + EOS), tokenised apart so the loss mask falls on a token boundary."""
-    p = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    t = tokenizer(target, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    p = tokenizer(prompt, add_special_tokens=False, verbose=False)["input_ids"]
+    t = tokenizer(target, add_special_tokens=False, verbose=False)["input_ids"] + [tokenizer.eos_token_id]
     return list(p), list(t)

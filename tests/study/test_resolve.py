@@ -57,3 +57,21 @@ def test_grid_crosses_each_condition(tmp_path: Path) -> None:
     assert list(expand_conditions(loaded)) == ["A[lr=0.001]", "A[lr=0.01]", "B[lr=0.001]", "B[lr=0.01]"]
     trials = resolve_trials(loaded, load_profile("tiny"), Options(), tmp_path, tmp_path)
     assert {t.params.lr for t in trials} == {0.001, 0.01} and {t.seed for t in trials} == {7}
+
+
+def test_optuna_configs_are_drawn_upfront_deterministically(tmp_path: Path) -> None:
+    space = tmp_path / "o.yaml"
+    space.write_text(
+        "name: o\ntrainable: grpo\nseeds: 2\nbaseline: A\nconditions: {A: {}}\n"
+        "optuna: {sampler: qmc, num_configs: 3, seed: 5, params: {lr: {type: float, low: 1.0e-5, high: 1.0e-3, "
+        "log: true}, num_generations: {type: categorical, choices: [2, 4]}}}\n"
+        "metrics: [{name: eval/heldout/pass_at_1}]\n"
+    )
+    loaded = load_space(str(space))
+    first = expand_conditions(loaded)
+    assert list(first) == ["A[optuna-000]", "A[optuna-001]", "A[optuna-002]"]
+    assert first == expand_conditions(loaded)  # same draws every time: stable keys, resumable
+    assert all(1e-5 <= c["lr"] <= 1e-3 and c["num_generations"] in (2, 4) for c in first.values())
+    assert len({c["lr"] for c in first.values()}) == 3
+    trials = resolve_trials(loaded, load_profile("tiny"), Options(), tmp_path, tmp_path)
+    assert len(trials) == 6 and {t.seed for t in trials} == {0, 1}

@@ -45,7 +45,7 @@ def test_outcomes_are_per_problem_per_sample(smoke_trial) -> None:
     n = cfg.data.suites[0].n
     assert len(table) == 3 * 2 * n * cfg.params.eval_samples
     assert set(table.condition) == {"A"} and set(table.seed) == {cfg.seed}
-    per = table.groupby(["iteration", "suite", "problem_id"]).sample.nunique()
+    per = table.groupby(["iteration", "suite", "problem_id"])["sample"].nunique()
     assert (per == cfg.params.eval_samples).all()
     # pass@1 reported = mean of the per-sample outcomes
     last = table[(table.iteration == 2) & (table.suite == "heldout")]

@@ -17,7 +17,7 @@ from pathlib import Path
 from trainables.tiny.tasks import Task, program_from_completion
 
 
-def test_source(task: Task, program: str) -> str:
+def program_with_tests(task: Task, program: str) -> str:
     """The program followed by the task's tests: HumanEval-style check() when present, else the asserts."""
     if task.check is not None:
         return f"{program}\n{task.check}\ncheck({task.entry_point})\n"
@@ -87,7 +87,9 @@ def pass_at_1(model_dir: Path, tasks: Sequence[Task], n: int = 5, **sampling: fl
     """Mean over tasks of the fraction of `n` samples passing all tests; also the per-task fractions."""
     completions = sample_completions(model_dir, tasks, n=n, **sampling)
     sources = [
-        test_source(t, program_from_completion(t, c)) for t, cs in zip(tasks, completions, strict=True) for c in cs
+        program_with_tests(t, program_from_completion(t, c))
+        for t, cs in zip(tasks, completions, strict=True)
+        for c in cs
     ]
     passed = run_batch(sources)
     per_task = [sum(passed[i * n : (i + 1) * n]) / n for i in range(len(tasks))]

@@ -1,0 +1,205 @@
+"""Place a reported single-seed delta against the distribution a multi-seed re-run reproduced.
+
+Pure: takes the re-run's tidy outcomes table and the claim; runs ``analysis.analyze`` for the claim's
+two conditions and reports whether the reported delta lies inside the reproduced delta's seed-level
+t-interval and its hierarchical (seeds x problems) interval, the reproduced delta's own tests, and a
+Welch-t test of "the reproduced delta equals the reported one".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+from scipy import stats
+
+from analysis.audit import clean_json
+from analysis.claims import Claim
+from analysis.core import analyze
+from analysis.spec import AnalysisSpec
+from analysis.tables import AnalysisInputError, check_outcomes
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Reported vs reproduced delta of one claim (pp); ``inside_*`` is None when no interval exists."""
+
+    claim_id: str
+    treatment: str
+    baseline: str
+    metric: str
+    suite: str
+    iteration: int
+    n_seeds_treatment: int
+    n_seeds_baseline: int
+    n_problems: int
+    reported_delta_pp: float | None
+    reproduced_delta_pp: float
+    ci_low_pp: float
+    ci_high_pp: float
+    hier_ci_low_pp: float
+    hier_ci_high_pp: float
+    p_welch: float
+    p_problem: float
+    problem_test: str
+    sd_seed_pp: float
+    mde_seed_pp: float
+    seeds_needed: float
+    analysis_verdict: str
+    inside_t_interval: bool | None
+    inside_hier_interval: bool | None
+    p_vs_reported: float | None
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return clean_json(asdict(self))  # type: ignore[return-value]
+
+    def mlflow_metrics(self) -> dict[str, float]:
+        """Finite numbers for the audit run (booleans as 0/1)."""
+        keys = ("reported_delta_pp", "reproduced_delta_pp", "ci_low_pp", "ci_high_pp", "hier_ci_low_pp",
+                "hier_ci_high_pp", "p_welch", "p_problem", "sd_seed_pp", "mde_seed_pp", "seeds_needed",
+                "inside_t_interval", "inside_hier_interval", "p_vs_reported", "n_seeds_treatment",
+                "n_seeds_baseline", "n_problems")  # fmt: skip
+        out = {k: float(v) for k in keys if (v := getattr(self, k)) is not None}
+        return {k: v for k, v in out.items() if math.isfinite(v)}
+
+
+def reported_delta(c: Claim) -> float | None:
+    """The claim's delta in pp: from its arms when both are known, else as stated."""
+    rates = []
+    for arm in (c.baseline, c.treatment):
+        rate = arm.passed / c.n_problems if arm.passed is not None else arm.value
+        rates.append(rate)
+    if rates[0] is not None and rates[1] is not None:
+        return 100 * (rates[1] - rates[0])
+    return c.reported_delta_pp
+
+
+def place_reported_delta(
+    outcomes: pd.DataFrame,
+    claim: Claim,
+    *,
+    metric: str,
+    suite: str | None,
+    alpha: float = 0.05,
+    n_boot: int = 10_000,
+    rng_seed: int = 0,
+) -> Placement:
+    """Analyse ``claim.reproduce``'s (treatment, baseline) in ``outcomes`` and place the reported delta.
+
+    outcomes: the tidy table (condition, seed, iteration, suite, problem_id, sample, passed).
+    metric: 'pass@k'; suite: the suite standing for the claim's benchmark. Raises AnalysisInputError
+    on a table that lacks the conditions or suite.
+    """
+    r = claim.reproduce
+    if r is None:
+        raise ValueError(f"claim {claim.id} has no reproduce block")
+    baseline = r.baseline
+    if r.baseline_iteration is not None:
+        outcomes, baseline = baseline_at_iteration(outcomes, r.treatment, r.baseline, r.baseline_iteration)
+    spec = AnalysisSpec(
+        baseline=baseline,
+        metric=metric,
+        suite=suite,
+        comparisons=((r.treatment, baseline),),
+        alpha=alpha,
+        n_boot=n_boot,
+        rng_seed=rng_seed,
+    )
+    result = analyze(outcomes, spec)
+    row = result.comparisons.iloc[0]
+    reported = reported_delta(claim)
+    notes = []
+    if not all(_same(arm.name, cond) for arm, cond in ((claim.baseline, baseline), (claim.treatment, r.treatment))):
+        notes.append(
+            f"the claim compares '{claim.baseline.name}' -> '{claim.treatment.name}'; "
+            f"the re-run compares {baseline} -> {r.treatment}"
+        )
+    inside_t = _inside(reported, row.ci_low_pp, row.ci_high_pp)
+    inside_h = _inside(reported, row.hier_ci_low_pp, row.hier_ci_high_pp)
+    p_vs = _p_equal(reported, row.delta_pp, row.ci_low_pp, row.ci_high_pp, row.df_welch, alpha)
+    if math.isfinite(row.ci_low_pp) and row.ci_high_pp - row.ci_low_pp < 1e-9:
+        notes.append("zero-width interval: every seed of both arms scored the same; the placement is degenerate")
+    if inside_t is None:
+        notes.append("fewer than 2 seeds per arm: no seed-level interval; re-run with --seeds 2 or more")
+    if row.notes:
+        notes.append(str(row.notes))
+    return Placement(
+        claim_id=claim.id, treatment=r.treatment, baseline=baseline, metric=metric, suite=str(row.suite),
+        iteration=int(result.iterations[str(row.suite)]), n_seeds_treatment=int(row.n_seeds_treatment),
+        n_seeds_baseline=int(row.n_seeds_baseline), n_problems=int(row.n_problems), reported_delta_pp=reported,
+        reproduced_delta_pp=float(row.delta_pp), ci_low_pp=float(row.ci_low_pp), ci_high_pp=float(row.ci_high_pp),
+        hier_ci_low_pp=float(row.hier_ci_low_pp), hier_ci_high_pp=float(row.hier_ci_high_pp),
+        p_welch=float(row.p_welch), p_problem=float(row.p_problem), problem_test=str(row.problem_test),
+        sd_seed_pp=float(row.sd_seed_pooled_pp), mde_seed_pp=float(row.mde_seed_pp),
+        seeds_needed=float(row.seeds_needed), analysis_verdict=str(row.verdict), inside_t_interval=inside_t,
+        inside_hier_interval=inside_h, p_vs_reported=p_vs, notes=tuple(notes),
+    )  # fmt: skip
+
+
+def baseline_at_iteration(
+    outcomes: pd.DataFrame, treatment: str, baseline: str, iteration: int
+) -> tuple[pd.DataFrame, str]:
+    """Outcomes of ``treatment`` at its last iteration and of ``baseline`` at ``iteration``, relabelled
+    ``<baseline>@<iteration>`` and moved to that last iteration per suite, so one ``analyze`` compares them
+    (e.g. a trained condition against the base model it started from, iteration 0)."""
+    df = check_outcomes(outcomes)
+    last = df[df["condition"] == treatment].groupby("suite")["iteration"].max()
+    label = f"{baseline}@{iteration}"
+    base = df[(df["condition"] == baseline) & (df["iteration"] == iteration)]
+    if base.empty or last.empty:
+        raise AnalysisInputError(
+            f"no outcomes for {baseline} at iteration {iteration} (or for {treatment}); check the space evaluates "
+            "that iteration (eval_at_start for iteration 0)"
+        )
+    base = base.assign(condition=label, iteration=base["suite"].map(last)).dropna(subset=["iteration"])
+    treat = df[(df["condition"] == treatment) & (df["iteration"] == df["suite"].map(last))]
+    return pd.concat([treat, base.astype({"iteration": "int64"})], ignore_index=True), label
+
+
+def _same(arm_name: str, condition: str) -> bool:
+    """Whether a claim's arm name denotes the re-run condition ('A (exec-only)' is condition 'A')."""
+    return arm_name.split(" ")[0].lower() == condition.lower()
+
+
+def _inside(x: float | None, lo: float, hi: float) -> bool | None:
+    if x is None or not (math.isfinite(lo) and math.isfinite(hi)):
+        return None
+    return bool(lo <= x <= hi)
+
+
+def _p_equal(reported: float | None, delta: float, lo: float, hi: float, df: float, alpha: float) -> float | None:
+    """Two-sided Welch-t p of 'reproduced delta = reported delta', the SE read off the t-interval."""
+    if reported is None or not all(math.isfinite(x) for x in (lo, hi, df)):
+        return None
+    se = (hi - lo) / (2 * stats.t.ppf(1 - alpha / 2, df))
+    if se <= 0:
+        return None  # no spread across seeds: the test is undefined
+    return float(2 * stats.t.sf(abs(delta - reported) / se, df))
+
+
+def render_placement(p: Placement, extra_notes: tuple[str, ...] = ()) -> str:
+    """Plain-text summary of a placement: the two deltas, the intervals and where the reported one falls."""
+
+    def where(inside: bool | None) -> str:
+        return "n/a" if inside is None else ("inside" if inside else "OUTSIDE")
+
+    rep = "not reported" if p.reported_delta_pp is None else f"{p.reported_delta_pp:+.2f} pp"
+    lines = [
+        f"claim {p.claim_id}: {p.treatment} vs {p.baseline}, {p.metric} on suite {p.suite} "
+        f"(iteration {p.iteration}), {p.n_seeds_treatment} vs {p.n_seeds_baseline} seeds x {p.n_problems} problems",
+        f"  reported delta     {rep}",
+        f"  reproduced delta   {p.reproduced_delta_pp:+.2f} pp (seed sd {p.sd_seed_pp:.2f} pp)",
+        f"  t-interval 95%     [{p.ci_low_pp:+.2f}, {p.ci_high_pp:+.2f}] pp: reported {where(p.inside_t_interval)}",
+        f"  hierarchical 95%   [{p.hier_ci_low_pp:+.2f}, {p.hier_ci_high_pp:+.2f}] pp: "
+        f"reported {where(p.inside_hier_interval)}",
+        f"  reproduced vs 0    Welch p={_fmt(p.p_welch)}; {p.problem_test} p={_fmt(p.p_problem)}; {p.analysis_verdict}",
+        f"  reproduced vs reported  Welch-t p={_fmt(p.p_vs_reported)}; seed-level MDE {_fmt(p.mde_seed_pp)} pp",
+    ]
+    lines += [f"  note: {n}" for n in (*p.notes, *extra_notes)]
+    return "\n".join(lines)
+
+
+def _fmt(x: float | None) -> str:
+    return "n/a" if x is None or not math.isfinite(x) else f"{x:.3g}"

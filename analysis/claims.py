@@ -1,0 +1,224 @@
+"""The claims registry schema: one reported delta between two arms, as a frozen typed object.
+
+A claim file (``claims/*.yaml``) holds ``claims:``, a list of these. Structure is checked by pydantic
+(unknown keys, types, signs); arithmetic between fields (counts within ``n_problems``, flip counts that
+add up) by ``check_claim``, which names the offending field. Pure: no file I/O, no study imports.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_METRIC = re.compile(r"^pass@([1-9][0-9]*)$")
+
+
+class ClaimError(ValueError):
+    """An inconsistent claim. ``field`` is the dotted key that is wrong; the message names the fix."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Frozen):
+    """Where the delta was reported."""
+
+    document: str = Field(min_length=1, description="The document, e.g. 'seeds/002 RLVF v2 scaling report'.")
+    table: str = Field(min_length=1, description="The table, row or sentence inside it.")
+
+
+class Arm(_Frozen):
+    """One side of the comparison: a count of problems passed, or a rate, or neither (not reported)."""
+
+    name: str = Field(min_length=1, description="The model or condition, e.g. 'Base 3B (re-eval)'.")
+    passed: int | None = Field(None, ge=0, description="Problems passed (binary per-problem outcomes).")
+    value: float | None = Field(None, ge=0, le=1, description="The reported rate (fraction, not percent).")
+    sd: float | None = Field(None, ge=0, description="Sd over seeds of per-seed scores (fraction); needs seeds >= 2.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Arm:
+        if self.passed is not None and self.value is not None:
+            raise ValueError("give passed (a count) or value (a rate), not both")
+        return self
+
+
+class Flips(_Frozen):
+    """Problems that changed outcome between the arms: a count, the ids, or a count with the first ids."""
+
+    count: int | None = Field(None, ge=0, description="How many problems flipped; default len(ids).")
+    ids: tuple[str, ...] = Field((), description="Their ids; may be a prefix of a longer list.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, data: Any) -> Any:
+        if isinstance(data, bool):
+            raise ValueError("use a count, a list of task ids, or {count, ids}")
+        if isinstance(data, int):
+            return {"count": data}
+        if isinstance(data, list | tuple):
+            return {"ids": data}
+        return data
+
+    @model_validator(mode="after")
+    def _fill(self) -> Flips:
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError("task ids listed twice; list each once")
+        if self.count is None:
+            object.__setattr__(self, "count", len(self.ids))
+        elif len(self.ids) > self.count:
+            raise ValueError(f"lists {len(self.ids)} ids but count is {self.count}; fix the count")
+        return self
+
+    @property
+    def n(self) -> int:
+        assert self.count is not None
+        return self.count
+
+    @property
+    def complete(self) -> bool:
+        return len(self.ids) == self.count
+
+
+class Reproduce(_Frozen):
+    """The study that re-runs the claim: a search space and its two conditions."""
+
+    space: str = Field(min_length=1, description="search_spaces/<space>.yaml.")
+    treatment: str = Field(min_length=1, description="Condition standing for the claim's treatment.")
+    baseline: str = Field(min_length=1, description="Condition standing for the claim's baseline.")
+    metric: str = Field(min_length=1, description="The space's metric, e.g. eval/transfer/pass_at_1.")
+    baseline_iteration: int | None = Field(
+        None, ge=0, description="Compare against the baseline at this iteration (0 = before training); default: last."
+    )
+    trainable: Literal["grpo", "dpo", "sft"] | None = Field(
+        None, description="Trainer kind; a planned kind (dpo, sft) marks a space that cannot run yet."
+    )
+
+
+ASSUMABLE = ("n_problems", "samples_per_problem", "seeds", "baseline", "treatment", "improved", "regressed")
+
+
+class Claim(_Frozen):
+    """A reported delta of ``metric`` on ``benchmark`` between two arms on the same problems."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", description="Unique id, lower-case, e.g. dpo2k-3b.")
+    source: Source
+    benchmark: str = Field(min_length=1, description="e.g. HumanEval, MBPP test, LiveCodeBench AtCoder.")
+    metric: str = Field(description="pass@k, k <= samples_per_problem.")
+    n_problems: int = Field(ge=1, description="Problems each arm was evaluated on.")
+    samples_per_problem: int = Field(ge=1, description="Samples per problem behind the metric (K).")
+    seeds: int = Field(ge=1, description="Training seeds averaged in each arm; 1 = seed variance unassessed.")
+    baseline: Arm
+    treatment: Arm
+    reported_delta_pp: float | None = Field(None, description="The delta as the document states it (pp).")
+    improved: Flips | None = Field(None, description="Problems baseline failed and treatment passed.")
+    regressed: Flips | None = Field(None, description="Problems baseline passed and treatment failed.")
+    both_pass: int | None = Field(None, ge=0, description="Problems both arms passed.")
+    both_fail: int | None = Field(None, ge=0, description="Problems both arms failed.")
+    paired: bool = Field(True, description="Both arms answered the same problems (false: unpaired tests only).")
+    assumed: tuple[str, ...] = Field((), description="Fields that are assumptions, not reported numbers.")
+    notes: str = ""
+    reproduce: Reproduce | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str) -> str:
+        if not _METRIC.match(v):
+            raise ValueError(f"'{v}' is not pass@k; use e.g. pass@1")
+        return v
+
+    @field_validator("assumed")
+    @classmethod
+    def _assumed(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [a for a in v if a not in ASSUMABLE]
+        if bad:
+            raise ValueError(f"'{bad[0]}' cannot be assumed; use some of: {', '.join(ASSUMABLE)}")
+        return v
+
+    @property
+    def k(self) -> int:
+        return int(_METRIC.match(self.metric).group(1))  # type: ignore[union-attr]
+
+    @property
+    def binary(self) -> bool:
+        """Per-problem outcomes are pass/fail: one sample, or pass@K over all K samples (any passed)."""
+        return self.samples_per_problem == 1 or self.k == self.samples_per_problem
+
+    @property
+    def flips_known(self) -> bool:
+        return self.improved is not None and self.regressed is not None
+
+
+class ClaimFile(_Frozen):
+    """A claims file: the claims of one document."""
+
+    document: str = Field("", description="What the file covers.")
+    claims: tuple[Claim, ...] = Field(min_length=1)
+
+
+def check_claim(c: Claim) -> None:
+    """Cross-field arithmetic; raises ClaimError naming the field. Call after pydantic validation."""
+    n = c.n_problems
+    if c.k > c.samples_per_problem:
+        raise ClaimError("metric", f"{c.metric} needs at least {c.k} samples per problem; fix samples_per_problem")
+    for side in ("baseline", "treatment"):
+        arm: Arm = getattr(c, side)
+        if arm.passed is not None and arm.passed > n:
+            raise ClaimError(f"{side}.passed", f"{arm.passed} passed is more than n_problems {n}")
+        if arm.passed is not None and not c.binary:
+            raise ClaimError(
+                f"{side}.passed",
+                f"{c.metric} from {c.samples_per_problem} samples is a rate, not a count of problems; use value",
+            )
+        if arm.sd is not None and c.seeds < 2:
+            raise ClaimError(f"{side}.sd", "a seed sd needs seeds >= 2; remove it or fix seeds")
+    _check_flips(c)
+
+
+def _check_flips(c: Claim) -> None:
+    n = c.n_problems
+    flips = {"improved": c.improved, "regressed": c.regressed}
+    for name, f in flips.items():
+        if f is None:
+            continue
+        if not c.paired:
+            raise ClaimError(name, "flips need paired arms (the same problems); remove them or set paired: true")
+        if not c.binary:
+            raise ClaimError(name, f"flips need pass/fail per problem; {c.metric} from {c.samples_per_problem} samples")
+        if f.n > n:
+            raise ClaimError(name, f"{f.n} flipped problems is more than n_problems {n}")
+    if c.improved is not None and c.regressed is not None:
+        if c.improved.n + c.regressed.n > n:
+            raise ClaimError("improved+regressed", f"{c.improved.n + c.regressed.n} flips exceed n_problems {n}")
+        overlap = set(c.improved.ids) & set(c.regressed.ids)
+        if overlap:
+            raise ClaimError("regressed", f"{sorted(overlap)[0]} is listed as improved and regressed")
+    if (c.improved is None) != (c.regressed is None):
+        missing = "regressed" if c.regressed is None else "improved"
+        raise ClaimError(missing, "give both improved and regressed (a count of 0 is fine)")
+    b_pass, t_pass = c.baseline.passed, c.treatment.passed
+    if c.flips_known and b_pass is not None and t_pass is not None:
+        net = c.improved.n - c.regressed.n  # type: ignore[union-attr]
+        if net != t_pass - b_pass:
+            raise ClaimError(
+                "improved/regressed",
+                f"net flips {net:+d} disagree with treatment.passed - baseline.passed = {t_pass - b_pass:+d}",
+            )
+    cells = (c.improved, c.regressed, c.both_pass, c.both_fail)
+    if all(x is not None for x in cells):
+        total = c.improved.n + c.regressed.n + c.both_pass + c.both_fail  # type: ignore[union-attr,operator]
+        if total != n:
+            raise ClaimError(
+                "improved+regressed+both_pass+both_fail", f"add up to {total}, not n_problems {n}; fix the counts"
+            )
+    if c.both_pass is not None and c.flips_known:
+        for side, name, passed in (("baseline", "regressed", b_pass), ("treatment", "improved", t_pass)):
+            got = c.both_pass + getattr(c, name).n
+            if passed is not None and got != passed:
+                raise ClaimError("both_pass", f"both_pass + {name} = {got}, but {side}.passed is {passed}")

@@ -1,0 +1,294 @@
+"""`python -m study.audit`: a reproducibility audit of reported deltas, from the numbers and by re-running.
+
+Without --rerun: loads every claim in claims/ (or --claims PATH), audits each from its published
+numbers alone and prints a table, one reason line per claim, and optionally the JSON (--json OUT).
+With --rerun CLAIM_ID: runs the claim's linked conditions through `python -m study.run` with N seeds,
+places the reported delta against the reproduced one, logs an audit run under the study run in MLflow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from analysis.claims import Claim, ClaimError, ClaimFile, check_claim
+from study.cli import Parser, positive_int
+from study.errors import UserError, cli_errors
+from study.layout import OUTCOMES_FILE, STUDY_FILE
+from study.yamlio import format_validation_error, load_yaml
+
+if TYPE_CHECKING:
+    from analysis.audit_rerun import Placement
+    from study.profile import Profile
+    from study.space import LoadedSpace
+
+CLAIMS_DIR = Path(__file__).resolve().parent.parent / "claims"
+CLAIM_TAG = "codeablate.claim_id"
+AUDIT_KIND = "audit"
+DEFAULT_SEEDS = 3
+
+
+@dataclass(frozen=True)
+class LoadedClaim:
+    """A validated claim and the file (and index) it came from."""
+
+    claim: Claim
+    path: Path
+    index: int
+
+    @property
+    def where(self) -> str:
+        return f"{self.path}: claims.{self.index}"
+
+
+def parser() -> Parser:
+    p = Parser(prog="study.audit", description=__doc__.splitlines()[0])
+    p.add_argument("--claims", type=Path, default=CLAIMS_DIR, help="claims folder or YAML file (default claims/)")
+    p.add_argument("--json", type=Path, metavar="OUT", help="write the full audit as JSON here")
+    p.add_argument("--rerun", metavar="CLAIM_ID", help="re-run this claim's linked conditions and place its delta")
+    p.add_argument("--seeds", type=positive_int, help=f"seeds per condition for --rerun (default {DEFAULT_SEEDS})")
+    p.add_argument("--profile", help="profile for --rerun (default tiny)")
+    p.add_argument("--smoke", action="store_true", help="--rerun with the smallest budgets (tests the pipeline)")
+    p.add_argument("--out", type=Path, help="study folder for --rerun (default out/audit/<claim id>)")
+    return p
+
+
+def load_claims(path: Path) -> list[LoadedClaim]:
+    """Every claim under ``path`` (a folder of *.yaml, or one file), validated; errors are one-line UserErrors."""
+    if path.is_dir():
+        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")])
+        if not files:
+            raise UserError(f"--claims: no *.yaml claim files in {path}")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise UserError(f"--claims: {path} does not exist; pass a claims folder or YAML file")
+    loaded: list[LoadedClaim] = []
+    seen: dict[str, LoadedClaim] = {}
+    for file in files:
+        raw = load_yaml(file)
+        try:
+            parsed = ClaimFile.model_validate(raw)
+        except ValidationError as err:
+            msg = format_validation_error(file, err).replace("study/space.py", "analysis/claims.py")
+            raise UserError(msg) from None
+        for i, claim in enumerate(parsed.claims):
+            item = LoadedClaim(claim, file, i)
+            try:
+                check_claim(claim)
+            except ClaimError as err:
+                raise UserError(f"{file}: claims.{i}.{err} (claim {claim.id})") from None
+            if claim.id in seen:
+                raise UserError(f"{item.where}.id: '{claim.id}' is also defined in {seen[claim.id].where}; rename one")
+            _check_reproduce(item)
+            seen[claim.id] = item
+            loaded.append(item)
+    return loaded
+
+
+def _planned(claim: Claim) -> str | None:
+    """The planned trainer kind a claim's re-run waits for, or None when it can run today."""
+    from trainables.params import PARAMS_BY_KIND, PLANNED_KINDS
+
+    t = claim.reproduce.trainable if claim.reproduce else None
+    return t if t in PLANNED_KINDS and t not in PARAMS_BY_KIND else None
+
+
+@cache
+def _space(name: str) -> LoadedSpace:
+    from study.space import load_space
+
+    return load_space(name)
+
+
+def _check_reproduce(item: LoadedClaim) -> None:
+    """A runnable reproduce block names an existing space, two of its conditions and one of its metrics."""
+    r = item.claim.reproduce
+    if r is None:
+        return
+    from study.space import SPACES_DIR, available_spaces
+
+    key = f"{item.where}.reproduce"
+    planned = _planned(item.claim)
+    if not (SPACES_DIR / f"{r.space}.yaml").is_file():
+        if planned:
+            return  # the space is written together with its trainable
+        raise UserError(
+            f"{key}.space: no search space '{r.space}'; use one of: {', '.join(available_spaces())}, "
+            "or set reproduce.trainable to a planned kind (dpo, sft)"
+        )
+    try:
+        space = _space(r.space).space
+    except UserError as err:
+        if planned:
+            return  # e.g. a dpo space file that lands before the dpo trainable
+        raise UserError(f"{key}.space: {err}") from None
+    names = ", ".join(space.conditions)
+    for side in ("treatment", "baseline"):
+        cond = getattr(r, side)
+        if cond not in space.conditions:
+            raise UserError(f"{key}.{side}: '{cond}' is not a condition of {r.space}; use one of: {names}")
+    if r.treatment == r.baseline and r.baseline_iteration is None:
+        raise UserError(
+            f"{key}: treatment and baseline are both '{r.treatment}'; name two conditions or set baseline_iteration"
+        )
+    metrics = [m.name for m in space.metrics]
+    if r.metric not in metrics:
+        raise UserError(f"{key}.metric: '{r.metric}' is not a metric of {r.space}; use one of: {', '.join(metrics)}")
+    if r.trainable is not None and r.trainable != space.trainable:
+        raise UserError(f"{key}.trainable: '{r.trainable}' but {r.space} trains with '{space.trainable}'; fix one")
+
+
+@cli_errors
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    rerun_only = [f for f, v in (("--seeds", args.seeds), ("--profile", args.profile), ("--out", args.out)) if v]
+    if not args.rerun and (rerun_only or args.smoke):
+        raise UserError(
+            f"{(rerun_only or ['--smoke'])[0]}: only applies with --rerun CLAIM_ID; add it or drop the flag"
+        )
+    claims = load_claims(args.claims)
+    if args.rerun:
+        args.seeds = args.seeds or DEFAULT_SEEDS
+        args.profile = args.profile or "tiny"
+        return rerun(claims, args)
+    from analysis.audit import audit_claim
+    from analysis.audit_table import audit_json, render_table
+
+    audits = [audit_claim(item.claim) for item in claims]
+    print(render_table(audits))
+    if args.json:
+        _write_json(args.json, audit_json(audits))
+    return 0
+
+
+def _write_json(path: Path, doc: dict) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(doc, indent=1, allow_nan=False) + "\n")
+    except OSError as err:
+        raise UserError(f"--json: cannot write {path} ({err.strerror})") from None
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def runnable_claim(claims: list[LoadedClaim], claim_id: str) -> Claim:
+    """The claim to re-run; a one-line UserError when it is unknown, unlinked or waits on a planned trainable."""
+    by_id = {item.claim.id: item.claim for item in claims}
+    if claim_id not in by_id:
+        raise UserError(f"--rerun: unknown claim '{claim_id}'; claims: {', '.join(by_id)}")
+    claim = by_id[claim_id]
+    if claim.reproduce is None:
+        linked = [i for i, c in by_id.items() if c.reproduce and not _planned(c)]
+        raise UserError(
+            f"--rerun {claim_id}: the claim has no reproduce block (no study re-runs it); "
+            f"re-runnable claims: {', '.join(linked) or 'none'}"
+        )
+    kind = _planned(claim)
+    if kind:
+        from trainables.params import PARAMS_BY_KIND
+
+        raise UserError(
+            f"--rerun {claim_id}: its study '{claim.reproduce.space}' needs the {kind} trainable, which is "
+            f"planned but not written yet (runnable today: {', '.join(PARAMS_BY_KIND)}); audit it from the numbers"
+        )
+    return claim
+
+
+def rerun(claims: list[LoadedClaim], args: argparse.Namespace) -> int:
+    """Run the linked study, place the reported delta, log the audit run, print the placement."""
+    claim = runnable_claim(claims, args.rerun)
+    r = claim.reproduce
+    assert r is not None
+    from study.profile import load_profile
+
+    profile = load_profile(args.profile)
+    out = (args.out or Path("out") / "audit" / claim.id).resolve()
+    cmd = [sys.executable, "-m", "study.run", "--space", r.space, "--seeds", str(args.seeds)]
+    cmd += ["--profile", args.profile, "--out", str(out)] + (["--smoke"] if args.smoke else [])
+    if (out / STUDY_FILE).is_file():
+        cmd.append("--resume")  # the same study already (partly) ran here: finish it instead of starting over
+    print(f"audit {claim.id}: python {' '.join(cmd[1:])}", flush=True)
+    repo = str(Path(__file__).resolve().parent.parent)  # study.run importable whatever the cwd
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
+    code = subprocess.run(cmd, check=False, env=env).returncode
+    if code != 0 or not (out / OUTCOMES_FILE).is_file():
+        print(f"error: study.run exited with code {code}; the study folder is {out}", file=sys.stderr)
+        return code or 1
+    return _place_and_log(claim, out, profile, args)
+
+
+def _place_and_log(claim: Claim, out: Path, profile: Profile, args: argparse.Namespace) -> int:
+    from analysis import AnalysisInputError, read_table
+    from analysis.audit_rerun import place_reported_delta, render_placement
+    from study.analysis_run import spec_inputs
+
+    r = claim.reproduce
+    assert r is not None
+    metric, suite = spec_inputs(r.metric)
+    try:
+        placement = place_reported_delta(read_table(out / OUTCOMES_FILE), claim, metric=metric, suite=suite)
+    except AnalysisInputError as err:
+        raise UserError(f"--rerun {claim.id}: {err}") from None
+    notes = _context_notes(profile, suite, args.smoke)
+    doc = {"claim": claim.model_dump(mode="json"), "placement": placement.to_json(), "context": list(notes)}
+    json_path = args.json or out / "audit" / f"{claim.id}.json"
+    _write_json(json_path, doc)
+    run_id = _log(claim, placement, out, json_path, args)
+    print(render_placement(placement, notes))
+    print(f"MLflow audit run {run_id}" if run_id else "MLflow: this audit of these outcomes was logged already")
+    return 0
+
+
+def _context_notes(profile: Profile, suite: str | None, smoke: bool) -> tuple[str, ...]:
+    notes = []
+    stand_in = {s.name: s.source for s in profile.data.suites if str(s.source).startswith("tiny")}
+    if suite in stand_in or (suite is None and stand_in):
+        notes.append(
+            f"profile {profile.name}: suite '{suite}' is a stand-in ({stand_in.get(suite, 'generated tasks')}) for "
+            "the paper's benchmark, on a tiny model; this re-run tests the pipeline and the seed noise level, "
+            "not the paper's number"
+        )
+    if smoke:
+        notes.append("--smoke: training budgets are cut to the minimum; the reproduced delta measures noise only")
+    return tuple(notes)
+
+
+def _log(claim: Claim, placement: Placement, out: Path, json_path: Path, args: argparse.Namespace) -> str | None:
+    """The audit run under the study run (kind=audit, claim id); None when these outcomes were audited already."""
+    from study.analysis_run import OUTCOMES_SHA
+    from study.tracking import KIND, Tracker, flatten
+
+    state = json.loads((out / STUDY_FILE).read_text())
+    r = claim.reproduce
+    assert r is not None
+    tracker = Tracker(state["tracking_uri"], experiment=r.space, study_id=state["study_id"])
+    study_run = tracker.find(**{KIND: "study"})
+    if study_run is None:
+        raise UserError(f"--rerun {claim.id}: no study run for study {state['study_id']} in {state['tracking_uri']}")
+    digest = hashlib.sha256((out / OUTCOMES_FILE).read_bytes()).hexdigest()
+    tags = {KIND: AUDIT_KIND, CLAIM_TAG: claim.id, OUTCOMES_SHA: digest}
+    if tracker.find(**tags) is not None:
+        return None
+    params = flatten("claim", claim.model_dump(mode="json", exclude_none=True))
+    params |= {"audit.profile": args.profile, "audit.seeds": str(args.seeds), "audit.smoke": str(args.smoke)}
+    params |= {"audit.verdict": placement.analysis_verdict, "audit.problem_test": placement.problem_test}
+    # analysis_run merges our tags over its kind=analysis, so this run carries kind=audit.
+    run_id = tracker.analysis_run(study_run.info.run_id, f"{r.space}__audit__{claim.id}", tags, params)
+    tracker.log_summary(run_id, placement.mlflow_metrics())
+    tracker.log_artifacts(run_id, [json_path], subdir="audit")
+    tracker.finish(run_id)
+    return run_id
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,154 @@
+"""The numbers-only audit against scipy/statsmodels on fixed claims, and the verdicts of the seed claims."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from scipy import stats
+from statsmodels.stats.proportion import proportion_confint
+
+from analysis.audit import NOISE, NOT_ASSESSABLE, PROBLEM_ONLY, SUPPORTED, audit_claim, derive_count
+from study.audit import CLAIMS_DIR, load_claims
+from tests.audit.helpers import make_claim
+
+Z80 = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)  # 2.8016
+
+
+@pytest.mark.parametrize(("regressed", "improved"), [(26, 4), (14, 4), (8, 2), (5, 2), (3, 3), (0, 0)])
+def test_mcnemar_p_matches_scipy_binomtest(regressed: int, improved: int) -> None:
+    both_pass = 120
+    claim = make_claim(
+        baseline={"name": "b", "passed": both_pass + regressed},
+        treatment={"name": "t", "passed": both_pass + improved},
+        improved=improved,
+        regressed=regressed,
+        both_pass=both_pass,
+        both_fail=164 - both_pass - improved - regressed,
+    )
+    a = audit_claim(claim)
+    expected = 1.0 if improved + regressed == 0 else stats.binomtest(improved, improved + regressed, 0.5).pvalue
+    assert a.p_mcnemar == pytest.approx(expected, rel=1e-12)
+    assert a.p_decisive == a.p_mcnemar
+    assert a.decisive_test.startswith("exact McNemar")
+
+
+@pytest.mark.parametrize(("passed", "n"), [(147, 164), (6, 24), (0, 24), (24, 24), (127, 164)])
+def test_wilson_matches_statsmodels(passed: int, n: int) -> None:
+    a = audit_claim(
+        make_claim(n_problems=n, baseline={"name": "b", "passed": passed}, treatment={"name": "t", "passed": passed})
+    )
+    lo, hi = proportion_confint(passed, n, alpha=0.05, method="wilson")
+    assert (a.baseline.wilson_low, a.baseline.wilson_high) == pytest.approx((lo, hi), abs=1e-12)
+
+
+@pytest.mark.parametrize("net", [1, 2, 3, 5, 6, 10, -4])
+def test_best_case_p_is_two_to_one_minus_net(net: int) -> None:
+    a = audit_claim(make_claim(baseline={"name": "b", "passed": 140}, treatment={"name": "t", "passed": 140 + net}))
+    assert a.p_best_case == pytest.approx(2.0 ** (1 - abs(net)))
+    assert a.p_mcnemar is None
+
+
+def test_correlation_assumed_p_values_match_the_formula() -> None:
+    """C-light's HumanEval pass@1 (rates from 5 samples): z-tests under rho in {0, .5, .7, .9}."""
+    p1, p2, n = 0.796, 0.773, 164
+    a = audit_claim(
+        make_claim(samples_per_problem=5, baseline={"name": "b", "value": p1}, treatment={"name": "t", "value": p2})
+    )
+    v1, v2 = p1 * (1 - p1), p2 * (1 - p2)
+    for rho in (0.0, 0.5, 0.7, 0.9):
+        var = (v1 + v2 - 2 * rho * math.sqrt(v1 * v2)) / n
+        expected = 2 * stats.norm.sf(abs(p2 - p1) / math.sqrt(var))
+        got = a.p_unpaired if rho == 0 else a.p_rho[str(rho)]
+        assert got == pytest.approx(expected, rel=1e-10)
+    assert a.p_decisive == a.p_rho["0.5"]
+    assert a.p_mcnemar is None and a.p_best_case is None  # rates from K samples: no pass/fail per problem
+    assert a.mde_pp == pytest.approx(100 * Z80 * math.sqrt(2 * v1 * 0.5 / n), rel=1e-10)
+
+
+def test_mde_from_observed_flips_uses_the_sd_of_per_problem_differences() -> None:
+    a = audit_claim(make_claim(
+        baseline={"name": "b", "passed": 149}, treatment={"name": "t", "passed": 127},
+        improved=4, regressed=26, both_pass=123, both_fail=11,
+    ))  # fmt: skip
+    d = [1] * 4 + [-1] * 26 + [0] * 134
+    sd = stats.tstd(d)
+    assert a.mde_pp == pytest.approx(100 * Z80 * sd / math.sqrt(164), rel=1e-10)
+    assert a.observed_rho == pytest.approx(0.3854, abs=1e-4)
+
+
+def test_seed_level_welch_from_reported_spread_can_support_a_claim() -> None:
+    claim = make_claim(
+        seeds=5, baseline={"name": "b", "passed": 120, "sd": 0.01}, treatment={"name": "t", "passed": 150, "sd": 0.01},
+    )  # fmt: skip
+    a = audit_claim(claim)
+    expected = stats.ttest_ind_from_stats(150 / 164, 0.01, 5, 120 / 164, 0.01, 5, equal_var=False).pvalue
+    assert a.p_seed_welch == pytest.approx(expected)
+    assert a.seed_variance_assessed and a.verdict == SUPPORTED
+    noisy = audit_claim(make_claim(seeds=3, baseline={"name": "b", "passed": 120, "sd": 0.15},
+                                   treatment={"name": "t", "passed": 150, "sd": 0.15}))  # fmt: skip
+    assert noisy.verdict == NOISE and "Welch" in noisy.reason
+
+
+def test_derive_count_only_when_unambiguous() -> None:
+    assert derive_count(0.854, 164) == 140
+    assert derive_count(0.69, 100) == 69
+    assert derive_count(0.5, 1000) is None  # one decimal: 0.45..0.55 holds 101 counts
+    assert derive_count(0.118, 32) is None  # no k/32 rounds to 0.118
+
+
+def test_unpaired_claim_uses_only_the_unpaired_test() -> None:
+    a = audit_claim(make_claim(paired=False))
+    assert a.decisive_test.startswith("unpaired") and a.p_decisive == a.p_unpaired
+    assert all(v is None for v in a.p_rho.values()) and a.p_best_case is None
+
+
+@pytest.fixture(scope="module")
+def seed_audits() -> dict:
+    return {item.claim.id: audit_claim(item.claim) for item in load_claims(CLAIMS_DIR)}
+
+
+def test_every_seed_claim_loads_and_audits(seed_audits: dict) -> None:
+    docs = {a.source.split(" ", 1)[0] for a in seed_audits.values()}
+    assert {"seeds/000", "seeds/001", "seeds/002", "seeds/003"} <= docs
+    assert len(seed_audits) >= 15
+    for a in seed_audits.values():
+        assert a.verdict in (SUPPORTED, NOISE, PROBLEM_ONLY, NOT_ASSESSABLE)
+        assert a.reason and "\n" not in a.reason
+        assert a.to_json()["claim_id"] == a.claim_id
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "verdict"),
+    [
+        ("dpo2k-3b", PROBLEM_ONLY),
+        ("dpo2k-15b", PROBLEM_ONLY),
+        ("dpo1k-15b", NOISE),
+        ("dpo500-15b", NOISE),
+        ("dpo120-3b", NOISE),
+        ("base3b-reeval", NOISE),
+        ("spark-clight-humaneval-p1", NOISE),
+        ("spark-clight-mbpp-heldout-p1", NOISE),
+        ("deep-vs-diverse-lcb", NOISE),
+        ("rlvr-combined-mbpp", NOT_ASSESSABLE),
+    ],
+)
+def test_key_seed_claim_verdicts(seed_audits: dict, claim_id: str, verdict: str) -> None:
+    assert seed_audits[claim_id].verdict == verdict, seed_audits[claim_id].reason
+
+
+def test_dpo2k_3b_mcnemar_is_below_a_thousandth(seed_audits: dict) -> None:
+    a = seed_audits["dpo2k-3b"]
+    assert a.p_mcnemar < 0.001 and (a.regressed, a.improved) == (26, 4)
+    assert any("lists only 10 ids" in n for n in a.notes)
+
+
+def test_same_model_twice_is_noise_even_in_the_best_case(seed_audits: dict) -> None:
+    a = seed_audits["base3b-reeval"]
+    assert a.p_best_case == 0.5 and "best case" in a.reason
+
+
+def test_not_assessable_names_the_missing_numbers_and_the_assumption(seed_audits: dict) -> None:
+    a = seed_audits["rlvr-combined-mbpp"]
+    assert "baseline rate" in a.reason and "treatment rate" in a.reason and "n_problems" in a.reason
+    assert a.p_decisive is None and a.delta_pp == 13.0
