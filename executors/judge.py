@@ -5,6 +5,9 @@ decoded literal reply, so an assert compares judge-owned built-in values. Object
 back as opaque handles that can only be called, have attributes read, be passed back or be truth-tested
 (the child reports the bit); comparing or hashing one is `unrepresentable_value`. The program's exit
 code, output and state never decide anything.
+Calls whose arguments the tests fix upfront travel in batches: a dry run of the tests (executors.speculate)
+records them, the child answers them in order, and the real run takes each reply when it makes exactly
+that call; anything else is asked afresh. Verdicts come only from the real run.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import os
 import random
 import signal
 import time
+import types
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -27,8 +31,11 @@ from executors.plan import Plan, make_plan
 from executors.session import Child, ChildGone, ForkClient, SandboxFault
 from executors.speculate import Recorder, Speculator, Stop
 
+# A job started ahead (worker pipelining) runs at this nice value until it is judged, so a program that
+# spins while it waits takes little CPU from the job being judged. Only when the worker may raise the
+# priority back (root), else started ahead children would stay slow.
+PREFETCH_NICE = 10
 SETTLE_S = 0.05  # how long a test's unused calls sent ahead may keep the child busy before it is replaced
-_PLAIN = (list, dict, set, bytearray)
 
 
 class CandidateError(Exception):
@@ -54,6 +61,7 @@ class Session:
         self.fs = fs
         self.limits = limits
         self.batching = batching
+        self.background = False  # set by the worker around Judge.start of a job started ahead
         self._first: dict[int, tuple[Plan, list]] = {}  # id(plan) -> (plan, calls of its first dry run)
         self.child: Child | None = None
         self.generation = 0
@@ -191,6 +199,10 @@ class Remote:
     __hash__ = _refuse  # type: ignore[assignment]
 
 
+# Kept as they are in a dry run's namespace copy; everything else is deep-copied.
+_SHARED = (types.ModuleType, types.FunctionType, types.BuiltinFunctionType, type, Remote)
+
+
 @dataclass
 class Started:
     """A job whose child has been sent the program (Judge.start) and awaits Judge.finish."""
@@ -202,6 +214,7 @@ class Started:
     calls: list = field(default_factory=list)
     rng: object = None
     error: Exception | None = None
+    nice: bool = False  # its child runs at PREFETCH_NICE until the job is judged
 
     def close(self) -> None:
         if self.session is not None:
@@ -234,6 +247,7 @@ class Judge:
         self.fs = fs
         self.limits = limits
         self.batching = batching
+        self.background = False  # set by the worker around Judge.start of a job started ahead
         self._first: dict[int, tuple[Plan, list]] = {}  # id(plan) -> (plan, calls of its first dry run)
         signal.signal(signal.SIGALRM, _on_alarm)
 
@@ -343,8 +357,9 @@ class Judge:
         for name, v in ns.items():
             if isinstance(v, Remote) and isinstance(v._target, str) and v._attr is None:
                 v = Recorder(spec, v._target)
-            elif type(v) in _PLAIN:
-                v = copy.deepcopy(v)
+            elif not isinstance(v, _SHARED):  # data and state (a random.Random) the dry run must not touch
+                with contextlib.suppress(Exception):
+                    v = copy.deepcopy(v)
             dry[name] = v
         for name in session.wanted or ():
             if name not in dry:
@@ -361,7 +376,13 @@ class Judge:
                     if isinstance(test, str):
                         continue
                     spec.test = i
-                    exec(test, dry)
+                    try:
+                        exec(test, dry)
+                    except AssertionError as e:
+                        # Failing in the dry run (`assert not f(x)`, `assert f(x) is True`): when it is the
+                        # test's last statement, the real run makes no more calls in this test either way.
+                        if not _failed_at(e, test, plan.final_assert[i] if i < len(plan.final_assert) else None):
+                            raise
             finally:
                 self._disarm()
         except (Exception, Stop, JudgeTimeout):  # the dry run ends here; what it recorded stands
@@ -396,6 +417,8 @@ class Judge:
             st.calls = self._speculate(session, plan, ns, 0, time.monotonic() + self.limits.program_s)
             st.rng = random.getstate()
             self._send_load(session, job, plan, st.calls)
+            if self.background and session.child is not None:
+                st.nice = _renice(session.child.pid, PREFETCH_NICE)
         except SandboxFault:
             st.close()
             raise
@@ -413,6 +436,8 @@ class Judge:
         plan, ns, session = st.plan, st.ns, st.session
         deadline = time.monotonic() + lim.program_s
         random.setstate(st.rng)
+        if st.nice and session.child is not None:
+            _renice(session.child.pid, 0)
         out: list[TestOutcome] = []
         try:
             failed = self._await_load(session, plan, ns, deadline, st.calls)
@@ -464,6 +489,22 @@ class Judge:
 
     def close(self) -> None:
         self.fs.close()
+
+
+def _renice(pid: int, nice: int) -> bool:
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, nice)
+        return True
+    except OSError:
+        return False
+
+
+def _failed_at(e: BaseException, code: object, lines: tuple[int, int] | None) -> bool:
+    """The AssertionError was raised by the statement at `lines` of `code` itself."""
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return lines is not None and tb is not None and tb.tb_frame.f_code is code and lines[0] <= tb.tb_lineno <= lines[1]
 
 
 def _missing(name: str) -> object:

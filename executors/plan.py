@@ -34,6 +34,7 @@ class Plan:
     candidate: str | None  # HumanEval entry point, bound to `candidate`
     shadowable: tuple[str, ...] = ()  # builtins the tests call that the program may be testing (`sum`)
     helpers: tuple[CodeType, ...] = ()  # trusted helper statements, run in the judge before judge_setup
+    final_assert: tuple[tuple[int, int] | None, ...] = ()  # per test: lines of its last statement if an assert
 
 
 def _loads(tree: ast.AST) -> set[str]:
@@ -62,20 +63,28 @@ def _escapes(stmts: list[ast.stmt]) -> bool:
     return False
 
 
+def _final_assert(stmts: list[ast.stmt]) -> tuple[int, int] | None:
+    last = stmts[-1] if stmts else None
+    return (last.lineno, last.end_lineno or last.lineno) if isinstance(last, ast.Assert) else None
+
+
 def _compile(stmts: list[ast.stmt], name: str) -> CodeType:
     return compile(ast.Module(body=stmts, type_ignores=[]), name, "exec")
 
 
 def _mbpp(job: Job) -> Plan:
     tests: list[CodeType | str] = []
+    finals: list[tuple[int, int] | None] = []
     free: set[str] = set()
     for i, src in enumerate(job.tests):
         try:
             tree = ast.parse(src)
             tests.append(_compile(tree.body, f"<test {i}>"))
+            finals.append(_final_assert(tree.body))
             free |= _loads(tree)
         except (SyntaxError, ValueError) as e:
             tests.append(f"test does not compile: {e}")
+            finals.append(None)
     judge_setup = None
     if job.setup.strip():
         try:
@@ -84,7 +93,8 @@ def _mbpp(job: Job) -> Plan:
         except SyntaxError:
             pass  # the sandbox reports it when it runs the setup
     names, std = _split_free(set(free))
-    return Plan(judge_setup, job.setup, tuple(tests), names, std, None, tuple(sorted(free & _BUILTINS)))
+    shadow = tuple(sorted(free & _BUILTINS))
+    return Plan(judge_setup, job.setup, tuple(tests), names, std, None, shadow, final_assert=tuple(finals))
 
 
 def _humaneval(job: Job) -> Plan:
@@ -111,7 +121,8 @@ def _humaneval(job: Job) -> Plan:
     elif len(groups) > 1:
         groups[-2].extend(groups.pop())
     tests = tuple(_compile(g, f"<check {i}>") for i, g in enumerate(groups))
-    return Plan(_compile(module.body, "<test>"), "", tests, *_split_free(free), job.entry_point)
+    finals = tuple(_final_assert(g) for g in groups)
+    return Plan(_compile(module.body, "<test>"), "", tests, *_split_free(free), job.entry_point, final_assert=finals)
 
 
 def _helpers(source: str, entry_point: str | None) -> tuple[CodeType, ...]:

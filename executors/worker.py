@@ -5,7 +5,10 @@ hardens itself and forks every sandboxed child), and only then read jobs, so the
 children never hold test data. Run as `python -I -S -B worker.py`; the trainer holds the other ends of
 stdin/stdout, and EOF on stdin ends the worker, the fork server and every child.
 Frames (executors.proto): trainer sends {"limits", "mode", "shaping"} then one job per frame; the worker
-answers a hello {"ok", "isolation", "features", "missing"} then one result per job.
+answers a hello {"ok", "isolation", "features", "missing"} then one result per job, in order.
+Pipelining: when the next job is already in the pipe, the worker starts it (Judge.start: its own fresh
+child gets the program and the first batch of calls, at low priority) before it judges the current one,
+so that child loads and computes while the current job is judged.
 """
 
 from __future__ import annotations
@@ -150,7 +153,9 @@ def main() -> None:
                 if msg is None:
                     eof = True
                 else:
+                    judge.background = os.geteuid() == 0
                     nxt = _start(judge, msg)
+                    judge.background = False
                     if nxt is None:
                         _fault(out_fd, job.id, "fork server failed")
                         return

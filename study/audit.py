@@ -80,7 +80,7 @@ def load_claims(path: Path) -> list[LoadedClaim]:
         try:
             parsed = ClaimFile.model_validate(raw)
         except ValidationError as err:
-            msg = format_validation_error(file, err).replace("study/space.py", "analysis/claims.py")
+            msg = format_validation_error(file, err, schema="analysis/claims.py")
             raise UserError(msg) from None
         for i, claim in enumerate(parsed.claims):
             item = LoadedClaim(claim, file, i)
@@ -282,8 +282,7 @@ def _log(claim: Claim, placement: Placement, out: Path, json_path: Path, args: a
     params = flatten("claim", claim.model_dump(mode="json", exclude_none=True))
     params |= {"audit.profile": args.profile, "audit.seeds": str(args.seeds), "audit.smoke": str(args.smoke)}
     params |= {"audit.verdict": placement.analysis_verdict, "audit.problem_test": placement.problem_test}
-    # analysis_run merges our tags over its kind=analysis, so this run carries kind=audit.
-    run_id = tracker.analysis_run(study_run.info.run_id, f"{r.space}__audit__{claim.id}", tags, params)
+    run_id = tracker.audit_run(study_run.info.run_id, f"{r.space}__audit__{claim.id}", tags, params)
     tracker.log_summary(run_id, placement.mlflow_metrics())
     tracker.log_artifacts(run_id, [json_path], subdir="audit")
     tracker.finish(run_id)

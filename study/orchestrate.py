@@ -132,6 +132,7 @@ def run_trials(
         param_space={"trial_key": tune.grid_search([t.key for t in trials])},
         tune_config=tune.TuneConfig(
             max_concurrent_trials=max_concurrent,
+            reuse_actors=True,  # a finished trial's worker runs the next one: torch/TRL imported once
             trial_name_creator=lambda t: t.config["trial_key"],
             trial_dirname_creator=lambda t: t.config["trial_key"],
         ),

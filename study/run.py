@@ -151,6 +151,9 @@ def _run(args, loaded, profile, trials, state, uri, provenance, out_dir) -> int:
         "seeds": str([t.seed for t in trials if t.condition == trials[0].condition]),
         "smoke": str(args.smoke),
         "n_trials": str(len(trials)),
+        "primary_metric": space.primary_metric.name,
+        "comparisons": json.dumps(space.resolved_comparisons()),
+        "family": space.family,
         **provenance,
     }
     study_run = tracker.study_run(f"{space.name} [{profile.name}{' smoke' if args.smoke else ''}]", study_params)

@@ -109,6 +109,9 @@ class Tracker:
     def analysis_run(self, parent: str, name: str, tags: dict[str, str], params: dict[str, str]) -> str:
         return self._ensure({KIND: "analysis", **tags}, name, parent, params)
 
+    def audit_run(self, parent: str, name: str, tags: dict[str, str], params: dict[str, str]) -> str:
+        return self._ensure({**tags, KIND: "audit"}, name, parent, params)
+
     def is_finished(self, key: str) -> bool:
         run = self.find(**{KIND: "trial", TRIAL_KEY: key})
         return run is not None and run.info.status == "FINISHED"

@@ -46,13 +46,13 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
-def format_validation_error(path: Path, err: ValidationError, prefix: str = "") -> str:
+def format_validation_error(path: Path, err: ValidationError, prefix: str = "", schema: str = "study/space.py") -> str:
     """The first pydantic error as `file: key: message; fix`."""
     first = err.errors()[0]
     key = ".".join(str(p) for p in first["loc"]) or "(top level)"
     if prefix:
         key = f"{prefix}.{key}"
-    fix = _FIXES.get(first["type"], "see the schema in study/space.py")
+    fix = _FIXES.get(first["type"], f"see the schema in {schema}")
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         msg = "unknown key"

@@ -12,7 +12,7 @@ import os
 import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from trainables.specs import DataSpec, SuiteSpec
 
@@ -70,21 +70,20 @@ def _tiny(data: DataSpec) -> dict[str, tuple[Problem, ...]]:
     from trainables.tiny.tasks import generate_suites
 
     suites = generate_suites(data.seed, data.n_train, data.n_heldout, data.n_heldout)
-    out: dict[str, tuple[Problem, ...]] = {}
-    for name, tasks in suites.items():
-        out[name] = tuple(
-            Problem(
-                problem_id=t.task_id,
-                style="tiny",
-                text=t.prompt,
-                entry_point=t.entry_point,
-                tests=() if t.check else t.tests,
-                check=t.check,
-                canonical=t.canonical,
-            )
-            for t in tasks
-        )
-    return out
+    return {name: tuple(tiny_problem(t) for t in tasks) for name, tasks in suites.items()}
+
+
+def tiny_problem(task: Any) -> Problem:
+    """A generated tiny task (trainables.tiny.tasks.Task) as a Problem; check() tests when it has them."""
+    return Problem(
+        problem_id=task.task_id,
+        style="tiny",
+        text=task.prompt,
+        entry_point=task.entry_point,
+        tests=() if task.check else task.tests,
+        check=task.check,
+        canonical=task.canonical,
+    )
 
 
 def mbpp_dir_from(flag: Path | None) -> Path | None:

@@ -116,7 +116,9 @@ POLY_PROMPT = 'def poly(xs: list, x: float):\n    return sum(c * x ** i for i, c
 POLY_TEST = "def check(candidate):\n    for xs in ([1, 2], [-6, 11, -6, 1], [1, 0, 0, 1]):\n        assert abs(poly(xs, candidate(xs))) < 1e-6\n"
 POLY_SOLUTION = "    lo, hi = -100.0, 100.0\n    while poly(xs, lo) * poly(xs, hi) > 0:\n        hi *= 2\n    for _ in range(200):\n        mid = (lo + hi) / 2\n        if poly(xs, lo) * poly(xs, mid) <= 0:\n            hi = mid\n        else:\n            lo = mid\n    return lo\n"
 CYCLIC_PROMPT = 'def encode(s: str):\n    return s[1:] + s[:1]\n\n\ndef decode(s: str):\n    """Inverse of encode."""\n'
-CYCLIC_TEST = "def check(candidate):\n    for s in ('abcdef', 'hello', 'xyz123'):\n        assert candidate(encode(s)) == s\n"
+CYCLIC_TEST = (
+    "def check(candidate):\n    for s in ('abcdef', 'hello', 'xyz123'):\n        assert candidate(encode(s)) == s\n"
+)
 
 
 def test_trusted_helper_poly_passes_honest_solution(contained):
@@ -154,3 +156,27 @@ def test_helpers_never_define_the_entry_point(contained):
     job = Job("stub", POLY_PROMPT + "    return None\n", test=POLY_TEST, entry_point="find_zero", helpers=POLY_PROMPT)
     r = contained(job, {"runtime_error", "wrong_answer"}, 0.0)
     assert r.passed == 0
+
+
+def test_job_started_ahead_that_spins_does_not_cost_its_neighbours(ex, sentinel):
+    """Workers start the next job while judging the current one: a program spinning at load (started
+    ahead) times out on its own, the jobs around it pass, and nothing is left running."""
+    ok = "def add(a, b):\n    return a + b\n"
+    tests = ("assert add(1, 2) == 3", "assert add(2, 2) == 4")
+    spin = "while True:\n    pass\n"
+    jobs = [Job(f"ok{i}", ok, tests) for i in range(3)]
+    jobs[1:1] = [Job("spin", spin, tests), Job("spin2", "import time\ntime.sleep(1e6)\n", tests)]
+    res = ex.run(jobs)
+    assert [r.category for r in res] == ["pass", "timeout", "timeout", "pass", "pass"], res
+    assert all(r.isolation == "strict" for r in res)
+
+
+def test_dry_run_leaves_the_tests_random_state_alone(contained):
+    """A generator defined at the test module's top level is copied for the dry run, so the real run
+    draws the same inputs it would draw without batching."""
+    check = (
+        "import random\nrng = random.Random(5)\n\ndef check(candidate):\n    ref = random.Random(5)\n"
+        "    for _ in range(5):\n        assert candidate(rng.randint(0, 10**6)) == ref.randint(0, 10**6) + 1\n"
+    )
+    r = contained(Job("rng", "def inc(x):\n    return x + 1\n", test=check, entry_point="inc"), "pass", 1.0)
+    assert r.reward == 1.0

@@ -1,10 +1,12 @@
-"""Token budgets of the tiny format, and the quick (unsandboxed) pass@1 helpers."""
+"""Token budgets of the tiny format, and its tasks judged by the sandbox as the trials judge them."""
 
 from __future__ import annotations
 
 import pytest
 
-from trainables.tiny.evaluate_quick import program_with_tests, run_batch, run_program
+from executors import SandboxExecutor
+from trainables.problems import tiny_problem
+from trainables.prompting import job
 from trainables.tiny.tasks import Task, completion_text, generate_suites
 from trainables.tiny.tokenizer import train_tokenizer
 
@@ -24,17 +26,18 @@ def test_completions_and_prompts_stay_short(suites):
     assert prompt_lengths[-1] + max(completion_lengths) <= 128
 
 
-def test_quick_runner_tells_pass_fail_and_timeout():
-    assert run_program("assert 1 + 1 == 2\n")
-    assert not run_program("assert 1 + 1 == 3\n")
-    assert not run_program("while True:\n    pass\n", timeout=1.0)
-    assert run_batch(["pass\n", "raise SystemExit(1)\n"]) == [True, False]
-
-
-def test_program_with_tests_uses_check_for_transfer_and_asserts_otherwise(suites):
-    heldout, transfer = suites["heldout"][0], suites["transfer"][0]
-    assert run_program(program_with_tests(heldout, heldout.canonical))
-    assert run_program(program_with_tests(transfer, transfer.canonical))
-    assert f"check({transfer.entry_point})" in program_with_tests(transfer, transfer.canonical)
-    wrong = f"def {heldout.entry_point}(*args):\n    return None\n"
-    assert not run_program(program_with_tests(heldout, wrong))
+def test_sandbox_passes_canonical_and_fails_wrong_code_in_both_test_styles(suites):
+    heldout, transfer = tiny_problem(suites["heldout"][0]), tiny_problem(suites["transfer"][0])
+    assert heldout.tests and heldout.check is None  # MBPP-style asserts
+    assert transfer.check is not None and not transfer.tests  # HumanEval-style check(candidate)
+    wrong = "def {}(*args):\n    return None\n"
+    jobs = [
+        job(heldout, heldout.canonical, "h-ok"),
+        job(transfer, transfer.canonical, "t-ok"),
+        job(heldout, wrong.format(heldout.entry_point), "h-bad"),
+        job(transfer, wrong.format(transfer.entry_point), "t-bad"),
+    ]
+    with SandboxExecutor(workers=1) as ex:
+        results = ex.run(jobs)
+    assert [r.category for r in results[:2]] == ["pass", "pass"]
+    assert all(r.reward < 1.0 and r.category != "pass" for r in results[2:])
