@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from analysis.estimators import pass_at_k
 from executors import ExecResult, SandboxExecutor
-from trainables.metrics import pass_at_k
 from trainables.params import GRPOParams
 from trainables.problems import Problem
 from trainables.prompting import feedback, job, render_prompt
@@ -70,7 +70,7 @@ def evaluate(
                 )
         correct = passed.sum(axis=1)
         for k in sorted({1, n}):
-            metrics[f"eval/{suite}/pass_at_{k}"] = float(np.mean([pass_at_k(n, int(c), k) for c in correct]))
+            metrics[f"eval/{suite}/pass_at_{k}"] = float(np.mean(pass_at_k(n, correct, k)))
         metrics[f"eval/{suite}/completion_length"] = float(np.mean(out.lengths))
         failed = _first_failures(problems, out.completions, results, n)
         if failed:

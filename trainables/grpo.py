@@ -36,6 +36,7 @@ _TRL_KEYS = {
     "loss": "train/loss",
     "step_time": "train/step_time_s",
     "rollout/k_mean": "train/k_mean",
+    "rollout/rescued_frac": "train/rescued_frac",
 }
 
 
@@ -141,6 +142,11 @@ def build_trainer(
         from trainables.spark import AuxGRPOTrainer
 
         trainer_cls = AuxGRPOTrainer
+    rollout_func = None
+    if p.adaptive_k:  # draw up to max_generations for groups without reward variance (biased; see adaptive_k)
+        from trainables.adaptive_k import AdaptiveK
+
+        rollout_func = AdaptiveK(reward, dataset["prompt"], p.max_generations, seed=cfg.seed)
     trainer = trainer_cls(
         model=model,
         args=args,
@@ -149,6 +155,7 @@ def build_trainer(
         processing_class=tokenizer,
         peft_config=lora_config(cfg.lora),
         callbacks=[logs],
+        rollout_func=rollout_func,
     )
     trainer.remove_callback(PrinterCallback)  # our reporter shows per-iteration results instead
     return trainer

@@ -1,4 +1,4 @@
-"""Metric names every trainable reports, and the unbiased pass@k estimator.
+"""Metric names every trainable reports (pass@k itself is analysis.estimators.pass_at_k).
 
 Keys are namespaced (`train/`, `eval/<suite>/`) and MLflow-safe (no '@').
 """
@@ -6,8 +6,6 @@ Keys are namespaced (`train/`, `eval/<suite>/`) and MLflow-safe (no '@').
 from __future__ import annotations
 
 import re
-
-import numpy as np
 
 TRAIN_METRICS = (
     "train/pass_rate",
@@ -17,6 +15,7 @@ TRAIN_METRICS = (
     "train/loss",
     "train/aux_nll",
     "train/k_mean",
+    "train/rescued_frac",
     "train/frac_reward_zero_std",
     "train/step_time_s",
     "train/aux_pool_pointwise",
@@ -33,10 +32,3 @@ _EVAL = re.compile(r"^eval/[a-z0-9_]+/(pass_at_[0-9]+|fix_rate|completion_length
 
 def is_known_metric(name: str) -> bool:
     return name in TRAIN_METRICS or bool(_EVAL.match(name))
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k (Chen et al. 2021): 1 - C(n-c, k) / C(n, k) for n samples with c correct."""
-    if n - c < k:
-        return 1.0
-    return float(1.0 - np.prod(1.0 - k / np.arange(n - c + 1, n + 1)))
