@@ -2,7 +2,7 @@
 
 Isolation is enforced by the kernel (namespaces, landlock, seccomp, rlimits, a capped tmpfs) in worker
 processes started by exec; verdicts come from a judge that sees only plain values. See
-executors/reward.py for the reward rule and executors/STATUS.md for what is measured.
+executors/reward.py for the reward rule and executors/README.md for the design, what is measured and what is left.
 """
 
 from executors.api import ExecResult, Job, Limits, SandboxUnavailable, Shaping, TestOutcome

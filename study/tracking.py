@@ -139,11 +139,17 @@ class Tracker:
         return True
 
     def log_summary(self, run_id: str, metrics: dict[str, float]) -> None:
-        """Summary metrics (no step) on a condition or study run."""
+        """Summary metrics (step 0) on a condition, study or analysis run; a value the run already
+        holds is not logged again, so a resumed study adds nothing when nothing changed."""
         from mlflow.entities import Metric
 
         ts = _now_ms()
-        batch = [Metric(k, float(v), ts, 0) for k, v in metrics.items() if math.isfinite(float(v))]
+        current = self.client.get_run(run_id).data.metrics
+        batch = [
+            Metric(k, float(v), ts, 0)
+            for k, v in metrics.items()
+            if math.isfinite(float(v)) and current.get(k) != float(v)
+        ]
         for i in range(0, len(batch), 500):
             self.client.log_batch(run_id, metrics=batch[i : i + 500])
 

@@ -8,9 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
-from peft import LoraConfig
-
 from trainables.specs import LoraSpec, ModelSpec
 
 
@@ -28,15 +25,20 @@ def resolve_source(spec: ModelSpec, cache_dir: Path, progress: Any = print) -> s
 
 
 def use_nf4(spec: ModelSpec) -> bool:
+    import torch
+
     return spec.quantization == "nf4" or (spec.quantization == "auto" and torch.cuda.is_available())
 
 
-def _dtype(spec: ModelSpec) -> torch.dtype | str:
+def _dtype(spec: ModelSpec) -> Any:
+    import torch
+
     return {"auto": "auto", "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[spec.dtype]
 
 
 def load_model(spec: ModelSpec, source: str) -> tuple[Any, Any]:
     """(model, tokenizer) with left padding for batched generation and a pad token set."""
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
     kwargs: dict[str, Any] = {"dtype": _dtype(spec)}
@@ -64,7 +66,10 @@ def load_model(spec: ModelSpec, source: str) -> tuple[Any, Any]:
     return model, tokenizer
 
 
-def lora_config(spec: LoraSpec) -> LoraConfig:
+def lora_config(spec: LoraSpec) -> Any:
+    """The PEFT LoraConfig of a profile's adapter spec."""
+    from peft import LoraConfig
+
     return LoraConfig(
         r=spec.r,
         lora_alpha=spec.alpha,

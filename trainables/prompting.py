@@ -58,6 +58,8 @@ def job(problem: Problem, completion: str, job_id: str) -> Job:
             test=problem.check,
             entry_point=problem.entry_point,
             setup=problem.setup,
+            # HumanEval prompts define helpers (e.g. poly) that check() relies on: the judge keeps its own copy
+            helpers=problem.text if problem.style == "humaneval" else "",
         )
     return Job(id=job_id, program=program(problem, completion), tests=problem.tests, setup=problem.setup)
 

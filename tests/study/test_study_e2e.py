@@ -6,6 +6,7 @@ outcome tables, the summary; and that resuming an interrupted study runs and log
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -169,6 +170,10 @@ def test_resume_after_interruption_logs_nothing_twice(tmp_path: Path, cache_dir:
         steps = [m.step for m in client.get_metric_history(t.info.run_id, "eval/transfer/pass_at_1")]
         assert steps == [0, 1, 2], steps
         assert t.info.status == "FINISHED"
+    for run in _kind(runs, "condition") + _kind(runs, "study"):  # a summary point is logged again only if it changed
+        for key in run.data.metrics:
+            values = [m.value for m in client.get_metric_history(run.info.run_id, key)]
+            assert all(a != b for a, b in itertools.pairwise(values)), (run.info.run_name, key, values)
     table = pd.read_csv(out / "outcomes.csv")
     assert not table.duplicated(["condition", "seed", "iteration", "suite", "problem_id", "sample"]).any()
     assert sorted(json.loads((out / "study.json").read_text())["trial_keys"]) == sorted(keys)

@@ -15,9 +15,7 @@ from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from trainables.tiny.tasks import Task, completion_text
 
-#: Bump when a change here changes the trained weights (it is part of the model hash).
-TRAINER_VERSION = "tiny-train-3"
-
+# Bump model.TRAINER_VERSION when a change here changes the trained weights (it is part of the model hash).
 IGNORE = -100
 
 
