@@ -22,15 +22,20 @@ def _pyplot():
     return plt
 
 
-def plot_curves(curves: pd.DataFrame, path: Path, max_metrics: int = 4) -> Path:
-    """Per-iteration mean over seeds per condition, band = +/- 1 sd over seeds.
+def plot_curves(curves: pd.DataFrame, path: Path, max_metrics: int = 8) -> Path:
+    """Per-iteration mean over seeds per condition, band = +/- 1 sd over seeds; one panel per metric in
+    the order the metrics first appear (callers put the primary metric first), up to 4 panels a row.
 
     curves: columns condition, seed, iteration, metric, value (one row per seed and iteration).
     """
     plt = _pyplot()
-    metrics = sorted(curves["metric"].unique())[:max_metrics] or ["(none)"]
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.6), squeeze=False)
-    for ax, metric in zip(axes[0], metrics, strict=True):
+    metrics = list(pd.unique(curves["metric"]))[:max_metrics] or ["(none)"]
+    cols = min(4, len(metrics))
+    rows_n = -(-len(metrics) // cols)
+    fig, axes = plt.subplots(rows_n, cols, figsize=(5 * cols, 3.6 * rows_n), squeeze=False)
+    for ax in axes.flat[len(metrics) :]:
+        ax.set_visible(False)
+    for ax, metric in zip(axes.flat, metrics, strict=False):
         rows = curves[curves["metric"] == metric]
         stats = rows.groupby(["condition", "iteration"])["value"].agg(["mean", "std"]).reset_index()
         for cond, s in stats.groupby("condition"):

@@ -23,14 +23,15 @@ def spec_inputs(primary_metric: str) -> tuple[str, str | None]:
     return (f"pass@{match.group(2)}", match.group(1)) if match else ("pass@1", None)
 
 
-def metrics_table(results: dict[tuple[str, int], list[dict[str, float]]]) -> pd.DataFrame:
-    """Per-iteration metrics (condition, seed, iteration, metric, value) for the curves plot."""
+def metrics_table(results: dict[tuple[str, int], list[dict[str, float]]], keep: list[str]) -> pd.DataFrame:
+    """Per-iteration values of the `keep` metrics, in that order (condition, seed, iteration, metric,
+    value), for the curves plot."""
     rows = [
-        {"condition": cond, "seed": seed, "iteration": int(r["iteration"]), "metric": k, "value": float(v)}
+        {"condition": cond, "seed": seed, "iteration": int(r["iteration"]), "metric": k, "value": float(r[k])}
+        for k in keep
         for (cond, seed), reports in results.items()
         for r in reports
-        for k, v in r.items()
-        if k.startswith(("eval/", "train/"))
+        if k in r
     ]
     return pd.DataFrame(rows, columns=["condition", "seed", "iteration", "metric", "value"])
 

@@ -43,8 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--study-id: no study run '{args.study_id}' in {args.study}; drop --study-id for the latest")
     study = studies[0]
     outcomes = pd.read_csv(client.download_artifacts(study.info.run_id, OUTCOMES_FILE))
-    metrics = _trial_metrics(client, exp.experiment_id, study.data.tags[STUDY_ID])
     p = study.data.params
+    metrics = _trial_metrics(client, exp.experiment_id, study.data.tags[STUDY_ID], json.loads(p["metrics"]))
     out = args.out or Path("report") / args.study
     result, paths = run_analysis(
         outcomes,
@@ -60,26 +60,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _trial_metrics(client, experiment_id: str, study_id: str) -> pd.DataFrame:
-    """Per-iteration metrics of every trial run, from MLflow metric histories."""
+def _trial_metrics(client, experiment_id: str, study_id: str, keep: list[str]) -> pd.DataFrame:
+    """Per-iteration values of the `keep` metrics of every trial run, in that order, from MLflow."""
     runs = client.search_runs(
         [experiment_id], f"tags.`{STUDY_ID}` = '{study_id}' and tags.`{KIND}` = 'trial'", max_results=10_000
     )
-    rows = []
-    for run in runs:
-        for key in run.data.metrics:
-            if not key.startswith(("eval/", "train/")):
-                continue
-            for m in client.get_metric_history(run.info.run_id, key):
-                rows.append(
-                    {
-                        "condition": run.data.tags[CONDITION],
-                        "seed": int(run.data.params["seed"]),
-                        "iteration": m.step,
-                        "metric": key,
-                        "value": m.value,
-                    }
-                )
+    rows = [
+        {"condition": run.data.tags[CONDITION], "seed": int(run.data.params["seed"]), "iteration": m.step,
+         "metric": key, "value": m.value}
+        for key in keep
+        for run in runs
+        if key in run.data.metrics
+        for m in client.get_metric_history(run.info.run_id, key)
+    ]  # fmt: skip
     return pd.DataFrame(rows, columns=["condition", "seed", "iteration", "metric", "value"])
 
 

@@ -48,6 +48,35 @@ def expand_conditions(loaded: LoadedSpace) -> dict[str, dict[str, Any]]:
     }
 
 
+def _points(loaded: LoadedSpace) -> list[str]:
+    """Grid or Optuna point labels in expansion order ([] for a plain conditions space)."""
+    names = list(expand_conditions(loaded))
+    base = loaded.space.baseline
+    return [n[len(base) + 1 : -1] for n in names if n.startswith(base + "[")]
+
+
+def resolved_baseline(loaded: LoadedSpace) -> str:
+    """The baseline condition's name after expansion: the baseline at the first grid/Optuna point."""
+    points = _points(loaded)
+    return f"{loaded.space.baseline}[{points[0]}]" if points else loaded.space.baseline
+
+
+def resolved_comparisons(loaded: LoadedSpace) -> tuple[tuple[str, str], ...]:
+    """(treatment, baseline) pairs over expanded condition names.
+
+    Declared comparisons are made within each grid/Optuna point; by default every other expanded
+    condition is compared with the resolved baseline.
+    """
+    space = loaded.space
+    points = _points(loaded)
+    if space.comparisons and points:
+        return tuple((f"{t}[{p}]", f"{b}[{p}]") for p in points for t, b in space.comparisons)
+    if space.comparisons:
+        return space.comparisons
+    base = resolved_baseline(loaded)
+    return tuple((c, base) for c in expand_conditions(loaded) if c != base)
+
+
 def optuna_configs(spec: OptunaSpec) -> list[dict[str, Any]]:
     """`num_configs` parameter sets drawn by an Optuna sampler, deterministic given `spec.seed`."""
     import optuna

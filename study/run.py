@@ -20,7 +20,7 @@ from study.lifecycle import StudyHooks, combined_outcomes, is_done, log_conditio
 from study.profile import Profile, available_profiles, load_profile
 from study.progress import Progress, fmt_s
 from study.provenance import file_sha256, git_sha, package_versions
-from study.resolve import Options, expand_conditions, resolve_trials
+from study.resolve import Options, expand_conditions, resolve_trials, resolved_baseline, resolved_comparisons
 from study.space import LoadedSpace, available_spaces, load_space
 from study.summary import final_table, render, summarize
 from study.tracking import Tracker, default_tracking_uri, flatten, ui_command
@@ -147,13 +147,14 @@ def _run(args, loaded, profile, trials, state, uri, provenance, out_dir) -> int:
         "space": space.name,
         "profile": profile.name,
         "trainable": space.trainable,
-        "baseline": space.baseline,
+        "baseline": resolved_baseline(loaded),
         "seeds": str([t.seed for t in trials if t.condition == trials[0].condition]),
         "smoke": str(args.smoke),
         "n_trials": str(len(trials)),
         "primary_metric": space.primary_metric.name,
-        "comparisons": json.dumps(space.resolved_comparisons()),
+        "comparisons": json.dumps(resolved_comparisons(loaded)),
         "family": space.family,
+        "metrics": json.dumps([m.name for m in space.metrics]),
         **provenance,
     }
     study_run = tracker.study_run(f"{space.name} [{profile.name}{' smoke' if args.smoke else ''}]", study_params)
@@ -194,8 +195,9 @@ def _report(tracker, study_run, condition_runs, loaded, trials, out_dir, uri, wa
     space = loaded.space
     final = final_table([t for t in trials if is_done(t)])
     order = list(expand_conditions(loaded))
-    summary = summarize(final, space.metrics, space.baseline, order)
-    text = render(summary, space.baseline)
+    baseline = resolved_baseline(loaded)
+    summary = summarize(final, space.metrics, baseline, order)
+    text = render(summary, baseline)
     summary.to_csv(out_dir / SUMMARY_CSV, index=False)
     (out_dir / SUMMARY_TXT).write_text(text + "\n")
     outcomes = combined_outcomes(trials)
@@ -230,14 +232,15 @@ def _analyze(tracker, study_run, loaded, done, outcomes, out_dir) -> None:
     space = loaded.space
     if outcomes.empty:
         return
-    metrics = metrics_table({(t.condition, t.seed): trial_results(t.trial_dir) for t in done})
+    results = {(t.condition, t.seed): trial_results(t.trial_dir) for t in done}
+    metrics = metrics_table(results, keep=[m.name for m in space.metrics])
     try:
         result, paths = run_analysis(
             outcomes,
             metrics,
-            baseline=space.baseline,
+            baseline=resolved_baseline(loaded),
             primary_metric=space.primary_metric.name,
-            comparisons=space.resolved_comparisons(),
+            comparisons=resolved_comparisons(loaded),
             family=space.family,
             out_dir=out_dir / ANALYSIS_DIR,
         )

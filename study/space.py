@@ -89,12 +89,6 @@ class SearchSpace(_Frozen):
     def primary_metric(self) -> MetricSpec:
         return self.metrics[0]
 
-    def resolved_comparisons(self) -> tuple[tuple[str, str], ...]:
-        """Declared comparisons, or every condition against the baseline."""
-        if self.comparisons:
-            return self.comparisons
-        return tuple((c, self.baseline) for c in self.conditions if c != self.baseline)
-
 
 class LoadedSpace(BaseModel):
     """A validated space with where it came from."""

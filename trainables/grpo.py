@@ -56,43 +56,26 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
         logs = _LogBuffer()
         trainer = build_trainer(cfg, model, tokenizer, train, reward, logs)
         policy = trainer.model
+
+        def evaluate_and_save(iteration: int) -> dict[str, float]:
+            metrics, rows = evaluate(policy, tokenizer, suites, p, cfg.model, executor,
+                                     condition=cfg.condition, seed=cfg.seed, iteration=iteration)  # fmt: skip
+            write_outcomes(cfg.trial_dir, iteration, rows)
+            return metrics
+
         start = _restore(reporter.restored_checkpoint(), policy)
         if start == 1 and p.eval_at_start:
-            metrics, rows = evaluate(
-                policy,
-                tokenizer,
-                suites,
-                p,
-                cfg.model,
-                executor,
-                condition=cfg.condition,
-                seed=cfg.seed,
-                iteration=0,
-            )
-            write_outcomes(cfg.trial_dir, 0, rows)
-            reporter.report({"iteration": 0, **metrics}, None)
+            reporter.report({"iteration": 0, **evaluate_and_save(0)}, None)  # iteration 0 = the base model
         for iteration in range(start, p.iterations + 1):
             set_seed(cfg.seed * 1000 + iteration)
-            trainer.train()
+            trainer.train()  # GRPO phase: rollouts, exec rewards, updates
             rollouts = reward.drain()
             metrics = {"iteration": iteration, **logs.drain_means(), **_rollout_metrics(rollouts)}
-            if p.aux_loss_scale > 0:
+            if p.aux_loss_scale > 0:  # auxiliary phase on this iteration's rollouts
                 from trainables.spark import aux_phase
 
                 metrics.update(aux_phase(trainer, rollouts, train, p, tokenizer, model_spec=cfg.model))
-            eval_metrics, rows = evaluate(
-                policy,
-                tokenizer,
-                suites,
-                p,
-                cfg.model,
-                executor,
-                condition=cfg.condition,
-                seed=cfg.seed,
-                iteration=iteration,
-            )
-            metrics.update(eval_metrics)
-            write_outcomes(cfg.trial_dir, iteration, rows)
+            metrics.update(evaluate_and_save(iteration))
             reporter.report(metrics, _checkpoint(cfg, policy, iteration))
 
 

@@ -75,3 +75,29 @@ def test_optuna_configs_are_drawn_upfront_deterministically(tmp_path: Path) -> N
     assert len({c["lr"] for c in first.values()}) == 3
     trials = resolve_trials(loaded, load_profile("tiny"), Options(), tmp_path, tmp_path)
     assert len(trials) == 6 and {t.seed for t in trials} == {0, 1}
+
+
+def test_grid_baseline_and_comparisons_follow_the_expansion(tmp_path: Path) -> None:
+    from study.resolve import resolved_baseline, resolved_comparisons
+
+    space = tmp_path / "g.yaml"
+    text = (
+        "name: g\ntrainable: grpo\nseeds: 2\nbaseline: A\nconditions: {A: {}, B: {kl_coeff: 0.05}}\n"
+        "grid: {lr: [0.001, 0.01]}\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
+    )
+    space.write_text(text)
+    loaded = load_space(str(space))
+    assert resolved_baseline(loaded) == "A[lr=0.001]"
+    assert resolved_comparisons(loaded) == (
+        ("A[lr=0.01]", "A[lr=0.001]"),
+        ("B[lr=0.001]", "A[lr=0.001]"),
+        ("B[lr=0.01]", "A[lr=0.001]"),
+    )
+    space.write_text(text + "comparisons: [[B, A]]\n")  # declared: within each grid point
+    assert resolved_comparisons(load_space(str(space))) == (
+        ("B[lr=0.001]", "A[lr=0.001]"),
+        ("B[lr=0.01]", "A[lr=0.01]"),
+    )
+    plain = load_space("aux_kl")
+    assert resolved_baseline(plain) == "A"
+    assert resolved_comparisons(plain) == (("C-light", "A"), ("C-reg", "A"))
