@@ -7,6 +7,7 @@ TRIALS_DIR = "trials"  # trials/<trial key>/ : results, outcomes, checkpoints, D
 RESULTS_FILE = "results.jsonl"  # one reported result per line (per iteration)
 DONE_FILE = "DONE.json"  # written last by a trial that ran to completion
 RAY_DIR = "ray"  # Ray Tune storage_path
+# mlflow.db and mlartifacts/ (the default MLflow store) are named in study/tracking.py
 OUTCOMES_FILE = "outcomes.csv"  # the study's tidy per-problem table
 SUMMARY_CSV = "summary.csv"
 SUMMARY_TXT = "summary.txt"

@@ -23,7 +23,7 @@ from study.provenance import file_sha256, git_sha, package_versions
 from study.resolve import Options, expand_conditions, resolve_trials, resolved_baseline, resolved_comparisons
 from study.space import LoadedSpace, available_spaces, load_space
 from study.summary import final_table, render, summarize
-from study.tracking import Tracker, default_tracking_uri, flatten, ui_command
+from study.tracking import Tracker, default_artifact_location, default_tracking_uri, flatten, ui_command
 from trainables.config import TrialConfig
 
 DEFAULT_CACHE = Path.home() / ".cache" / "codeablate"
@@ -142,7 +142,8 @@ def _run(args, loaded, profile, trials, state, uri, provenance, out_dir) -> int:
     from study.orchestrate import run_trials
 
     space = loaded.space
-    tracker = Tracker(uri, experiment=space.name, study_id=state["study_id"])
+    artifacts = None if args.tracking_uri else default_artifact_location(out_dir)
+    tracker = Tracker(uri, experiment=space.name, study_id=state["study_id"], artifact_location=artifacts)
     study_params = {
         "space": space.name,
         "profile": profile.name,

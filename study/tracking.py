@@ -26,6 +26,11 @@ def default_tracking_uri(out_dir: Path) -> str:
     return f"sqlite:///{(out_dir / 'mlflow.db').resolve()}"
 
 
+def default_artifact_location(out_dir: Path) -> str:
+    """Artifacts beside the SQLite store under --out (MLflow's own default is ./mlruns in the cwd)."""
+    return (out_dir / "mlartifacts").resolve().as_uri()
+
+
 def ui_command(uri: str) -> str:
     return f"mlflow ui --backend-store-uri {uri}"
 
@@ -44,10 +49,12 @@ def flatten(prefix: str, value: Any) -> dict[str, str]:
 class Tracker:
     """Creates or finds runs of one study in one MLflow experiment; picklable (client made lazily)."""
 
-    def __init__(self, uri: str, experiment: str, study_id: str) -> None:
+    def __init__(self, uri: str, experiment: str, study_id: str, artifact_location: str | None = None) -> None:
+        """`artifact_location`: where a new experiment keeps artifacts (None: the store's default)."""
         self.uri = uri
         self.experiment = experiment
         self.study_id = study_id
+        self.artifact_location = artifact_location
         self._client: Any = None
         self._exp_id: str | None = None
         self._last_step: dict[str, int] = {}
@@ -64,7 +71,11 @@ class Tracker:
             mlflow.set_tracking_uri(self.uri)
             self._client = MlflowClient(self.uri)
             exp = self._client.get_experiment_by_name(self.experiment)
-            self._exp_id = exp.experiment_id if exp else self._client.create_experiment(self.experiment)
+            self._exp_id = (
+                exp.experiment_id
+                if exp
+                else self._client.create_experiment(self.experiment, artifact_location=self.artifact_location)
+            )
         return self._client
 
     @property

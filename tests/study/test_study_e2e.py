@@ -126,6 +126,8 @@ def test_outcome_tables_are_tidy_and_complete(finished_study) -> None:
     t = _kind(runs, "trial")[0]
     names = {a.path for a in client.list_artifacts(t.info.run_id)}
     assert {"outcomes.csv", "config.json", "results.jsonl"} <= names
+    assert (out / "mlartifacts" / t.info.run_id / "artifacts" / "outcomes.csv").is_file()  # under --out
+    assert not (REPO / "mlruns").exists() or not list((REPO / "mlruns").glob(f"*/{t.info.run_id}"))
 
 
 def test_summary_printed_and_saved_with_ui_command(finished_study) -> None:
