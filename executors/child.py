@@ -16,7 +16,6 @@ import builtins
 import json
 import os
 import re
-import sys
 
 from executors import literal, proto
 
@@ -145,10 +144,8 @@ class _Server:
 
 
 def serve(req_fd: int, resp_fd: int) -> None:
-    """Child main loop; never returns (the child ends with _exit, so atexit hooks do not run)."""
-    sys.stdout = open(1, "w", buffering=1, closefd=False, errors="replace")  # noqa: SIM115
-    sys.stderr = open(2, "w", buffering=1, closefd=False, errors="replace")  # noqa: SIM115
-    sys.stdin = open(0, closefd=False)  # noqa: SIM115
+    """Child main loop; never returns (the child ends with _exit, so atexit hooks do not run).
+    The caller has set sys.stdin/stdout/stderr on fds 0-2 (the fork server builds them once)."""
     try:
         _Server(req_fd, resp_fd).serve()
     finally:

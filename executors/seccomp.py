@@ -6,12 +6,13 @@ mount changes, bpf, io_uring, perf, keyrings, modules, clock and system changes,
 (landlock does not cover metadata), memfd, priority and scheduler changes, and signals or prlimit aimed
 at any process but the caller. clone3 gets ENOSYS so glibc falls back to clone. Other architectures'
 calling conventions (x32, i386) kill the process.
+Two layers: the fork server installs the common one on itself once (children inherit it), and each child
+adds a short one for what the server itself needs or what depends on the child's pid.
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
 import platform
 import struct
 
@@ -180,8 +181,15 @@ class _Asm:
         return bytes(out)
 
 
-def build(own_pid: int) -> bytes:
-    """The filter program (struct sock_filter array) for a child whose pid is `own_pid`."""
+_SERVER_NEEDS = ("pidfd_open",)  # denied to children only (the fork server hands each child's pidfd out)
+
+
+def build_common() -> bytes:
+    """The layer the fork server installs on itself once; every child inherits it.
+
+    Kills other architectures' calling conventions, denies _DENY (but what the server needs) and makes
+    clone3 ENOSYS so glibc falls back to clone, which the child layer can inspect.
+    """
     arch, nrs = _ARCHES[platform.machine()]
     a = _Asm()
     a.op(_LD_W_ABS, 4)
@@ -190,10 +198,29 @@ def build(own_pid: int) -> bytes:
     if arch == _ARCHES["x86_64"][0]:
         a.op(_JGE_K, _X32_BIT, "kill", 0)
     for name in _DENY:
-        if name in nrs:
+        if name in nrs and name not in _SERVER_NEEDS:
             a.op(_JEQ_K, nrs[name], "eperm", 0)
     a.op(_JEQ_K, nrs["clone3"], "enosys", 0)
+    a.op(_RET_K, _RET_ALLOW)
+    a.label("eperm")
+    a.op(_RET_K, _RET_ERRNO | 1)
+    a.label("enosys")
+    a.op(_RET_K, _RET_ERRNO | 38)
+    a.label("kill")
+    a.op(_RET_K, _RET_KILL_PROCESS)
+    return a.assemble()
+
+
+def build_child(own_pid: int) -> bytes:
+    """The short layer each child adds on top of the common one (the kernel evaluates both; the
+    stricter answer wins): no fork-like clone, no pidfd_open, signals and prlimit only to itself.
+    Short on purpose: installing a filter costs time in proportion to its length, once per child."""
+    _, nrs = _ARCHES[platform.machine()]
+    a = _Asm()
+    a.op(_LD_W_ABS, 0)
     a.op(_JEQ_K, nrs["clone"], "clone", 0)
+    for name in _SERVER_NEEDS:
+        a.op(_JEQ_K, nrs[name], "eperm", 0)
     for name in _OWN_PID_ARG0:
         a.op(_JEQ_K, nrs[name], "own_pid", 0)
     a.op(_RET_K, _RET_ALLOW)
@@ -210,42 +237,39 @@ def build(own_pid: int) -> bytes:
     a.op(_RET_K, _RET_ALLOW)
     a.label("eperm")
     a.op(_RET_K, _RET_ERRNO | 1)
-    a.label("enosys")
-    a.op(_RET_K, _RET_ERRNO | 38)
-    a.label("kill")
-    a.op(_RET_K, _RET_KILL_PROCESS)
     return a.assemble()
 
 
 _PID_MARK = 0x7EADBEEF
-_template: bytes | None = None
 
 
-def build_fast(own_pid: int) -> bytes:
-    """`build(own_pid)` from a cached template (the pid is the only per-child constant)."""
-    global _template
-    if _template is None:
-        _template = build(_PID_MARK)
-        assert _template.count(struct.pack("=I", _PID_MARK)) == 1
-    return _template.replace(struct.pack("=I", _PID_MARK), struct.pack("=I", own_pid))
+def template() -> bytes:
+    """`build_child` with a marker where the child's pid goes (see `pid_offset`)."""
+    program = build_child(_PID_MARK)
+    assert program.count(struct.pack("=I", _PID_MARK)) == 1
+    return program
 
 
-class _SockFprog(ctypes.Structure):
+def pid_offset(program: bytes) -> int:
+    """Byte offset of the pid marker in a `template()` program."""
+    return program.index(struct.pack("=I", _PID_MARK))
+
+
+class SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+def install(program: bytes) -> None:
+    """no_new_privs + load a filter into the calling thread (before any other thread exists)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS)")
+    buf = ctypes.create_string_buffer(program, len(program))
+    prog = SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
+    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "seccomp filter")
 
 
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
-
-
-def install(program: bytes) -> None:
-    """no_new_privs + load the filter into the calling thread (before any other thread exists)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS)")
-    buf = ctypes.create_string_buffer(program, len(program))
-    prog = _SockFprog(len(program) // 8, ctypes.cast(buf, ctypes.c_void_p))
-    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"seccomp filter: {os.strerror(err)}")

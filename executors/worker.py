@@ -100,11 +100,12 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):  # trusted test code that prints must not corrupt the channel
         os.dup2(devnull, fd)
-    from executors import forkserver, proto, reward
+    from executors import forkserver, harden, proto, reward
     from executors.api import Limits, Shaping, TestOutcome
     from executors.judge import Judge
     from executors.session import ForkClient, SandboxFault
 
+    harden.set_name(b"sandbox-worker")
     _preload()
     config = proto.recv_json(in_fd)
     if not isinstance(config, dict):

@@ -74,6 +74,11 @@ ESCAPES = {
     "    if r < 0:\n        raise OSError(ctypes.get_errno(), 'io_uring')",
     "setuid_root_tricks": "    os.setuid(0)\n    return open('/etc/shadow').read()",
     "memfd_create": "    return os.memfd_create('x')",
+    "pidfd_kill_parent": "    import signal\n    signal.pidfd_send_signal(os.pidfd_open(os.getppid()), 9)",
+    "libc_fork": "    r = ctypes.CDLL(None, use_errno=True).fork()\n    if r == 0:\n        os._exit(0)\n"
+    "    if r < 0:\n        raise OSError(ctypes.get_errno(), 'fork')\n    return r",
+    "raw_clone_process": "    r = ctypes.CDLL(None, use_errno=True).syscall(56, 17, 0, 0, 0, 0)\n    if r == 0:\n        os._exit(0)\n"
+    "    if r < 0:\n        raise OSError(ctypes.get_errno(), 'clone')\n    return r",
 }
 
 
