@@ -28,12 +28,40 @@ def _enc_float(x: float) -> str:
     return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(r, r)
 
 
+_QUICK_INT = 1 << 64
+_QUICK_ITEMS = 4096
+
+
+def _quick(v: Any, depth: int) -> str | None:
+    """`encode`'s text for the common shapes (exact str/int/float/bool/None, lists and tuples of them two
+    deep), or None. Exact types only, so no method of the value's own class runs (repr of these is theirs)."""
+    t = type(v)
+    if t is str or t is float or t is bool or v is None:
+        return repr(v)
+    if t is int:
+        return repr(v) if -_QUICK_INT < v < _QUICK_INT else None
+    if depth and (t is list or t is tuple) and len(v) <= _QUICK_ITEMS:
+        items = []
+        for x in v:
+            s = _quick(x, depth - 1)
+            if s is None:
+                return None
+            items.append(s)
+        if t is list:
+            return "[" + ", ".join(items) + "]"
+        return "(" + ", ".join(items) + (", )" if len(items) == 1 else ")")
+    return None
+
+
 def encode(value: Any, ref: Callable[[Any], int] | None = None) -> str:
     """Literal text for `value`; raises Unrepresentable for anything but plain data.
 
     ref: optional hook giving objects that are not data an integer handle, written as `__ref__(n)`.
     Built-in types themselves (`int`, `str`, ...) are written by name.
     """
+    quick = _quick(value, 2)
+    if quick is not None:
+        return quick
     parts: list[str] = []
     budget = [MAX_ITEMS]
 
