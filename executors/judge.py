@@ -17,6 +17,7 @@ import contextlib
 import copy
 import importlib
 import json
+import marshal
 import os
 import random
 import signal
@@ -78,7 +79,7 @@ class Session:
             raise Stop
         if self.queue:  # the call is not the one sent ahead: let the child answer those first
             self.drain()
-        reply = self.child.ask(op + json.dumps(body).encode())
+        reply = self.child.ask(op + marshal.dumps(body))
         return reply[:1], reply[1:]
 
     def drain(self) -> None:
@@ -106,7 +107,7 @@ class Session:
     def send_ahead(self, calls: list[tuple[int, tuple]]) -> None:
         if self.child is None or not calls:
             return
-        self.child.send(b"B" + json.dumps([list(key) for _, key in calls]).encode())
+        self.child.send(b"B" + marshal.dumps([list(key) for _, key in calls]))
         self.queue.extend(calls)
 
     def value(self, tag: bytes, body: bytes) -> object:
@@ -127,8 +128,8 @@ class Session:
         if self.dry:
             raise Stop
         try:
-            a = literal.encode(args, ref=self._handle)
-            k = literal.encode(kwargs, ref=self._handle)
+            a = literal.wire(args, ref=self._handle)[1]
+            k = literal.wire(kwargs, ref=self._handle)[1] if kwargs else "{}"
         except literal.Unrepresentable as e:
             raise literal.Unrepresentable(f"argument not representable: {e}") from None
         if self.queue and self.child is not None and self.queue[0][1] == (target, attr, a, k):
@@ -278,7 +279,7 @@ class Judge:
             "names": (session.wanted or []) + list(plan.shadowable),
             "calls": [list(key) for _, key in calls],
         }
-        session.child.send(b"L" + json.dumps(msg).encode())
+        session.child.send(b"L" + marshal.dumps(msg))
 
     def _await_load(
         self, session: Session, plan: Plan, ns: dict, deadline: float, calls: list[tuple[int, tuple]]

@@ -97,7 +97,8 @@ class Recorder:
 
 
 class Speculator:
-    """Collects the calls of one dry run: (test index, key), key = (target, attr, args text, kwargs text)."""
+    """Collects the calls of one dry run: (test index, key), key = (target, attr, args, kwargs) as
+    `literal.wire` sends them."""
 
     def __init__(self, handle: Callable[[object], int]) -> None:
         self.handle = handle
@@ -112,14 +113,14 @@ class Speculator:
         if len(self.calls) >= MAX_CALLS or self.nbytes > MAX_BYTES:
             raise Stop
         try:
-            a = literal.encode(args, ref=self.handle)
-            k = literal.encode(kwargs, ref=self.handle)
+            a, wire_a = literal.wire(args, ref=self.handle)
+            k, wire_k = literal.wire(kwargs, ref=self.handle) if kwargs else ("{}", "{}")
         except (literal.Unrepresentable, RecursionError, MemoryError):
             raise Stop from None
         if self._leaks(args, kwargs, a, k):
             raise Stop
         self.nbytes += len(a) + len(k) + 64
-        self.calls.append((self.test, (target, attr, a, k)))
+        self.calls.append((self.test, (target, attr, wire_a, wire_k)))  # as Session.call sends it
         return Pending(self)
 
     def expect(self, value: object) -> None:
