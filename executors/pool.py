@@ -31,7 +31,7 @@ _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_RETRIES = 2
 _LIMITS = Limits()
 _SHAPING = Shaping()
-_DEPTH = 3  # jobs queued per worker: the one judged, the one it pre-starts, one in the pipe
+_DEPTH = 3  # jobs queued per worker: the one judged, the one it starts ahead (worker.AHEAD), one in the pipe
 
 
 def _job_json(job: Job) -> dict:

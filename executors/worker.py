@@ -6,9 +6,9 @@ children never hold test data. Run as `python -I -S -B worker.py`; the trainer h
 stdin/stdout, and EOF on stdin ends the worker, the fork server and every child.
 Frames (executors.proto): trainer sends {"limits", "mode", "shaping"} then one job per frame; the worker
 answers a hello {"ok", "isolation", "features", "missing"} then one result per job, in order.
-Pipelining: when the next job is already in the pipe, the worker starts it (Judge.start: its own fresh
-child gets the program and the first batch of calls, at low priority) before it judges the current one,
-so that child loads and computes while the current job is judged.
+Pipelining: when the next jobs are already in the pipe, the worker starts up to AHEAD of them (Judge.start:
+each gets its own fresh child, the program and the first batch of calls, at low priority) before it
+judges the current one, so those children load and compute while the current job is judged.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import select
 import socket
 import sys
 import time
+from collections import deque
 
 PRELOAD = [
     "abc",
@@ -53,6 +54,9 @@ PRELOAD = [
     "typing",
     "unicodedata",
 ]
+
+
+AHEAD = 1  # jobs a worker starts ahead of the one it judges (executors.pool keeps AHEAD + 2 queued)
 
 
 def _preload() -> None:
@@ -132,34 +136,35 @@ def main() -> None:
     judge = Judge(ForkClient(mine, pid, limits.to_json()), limits)
     poller = select.poll()
     poller.register(in_fd, select.POLLIN)
-    nxt: tuple | None = None  # the next job, already started (its child is loading it)
+    ahead: deque[tuple] = deque()  # jobs started (their children are loading them), oldest first
     eof = False
     try:
         while True:
-            if nxt is None:
+            if not ahead:
                 if eof:
                     return
                 msg = proto.recv_json(in_fd)
                 if msg is None:
                     return
-                nxt = _start(judge, msg)
-                if nxt is None:
+                first = _start(judge, msg)
+                if first is None:
                     return
-            t0, job, started = nxt
-            nxt = None
-            # Pipelining: start the job queued behind this one now, so its child loads the program and
-            # answers the first calls while this job is judged.
-            if not eof and poller.poll(0):
+                ahead.append(first)
+            # Pipelining: start the jobs queued behind this one now (up to AHEAD), so their children load
+            # the programs and answer the first calls while this job is judged.
+            while not eof and len(ahead) <= AHEAD and poller.poll(0):
                 msg = proto.recv_json(in_fd)
                 if msg is None:
                     eof = True
-                else:
-                    judge.background = os.geteuid() == 0
-                    nxt = _start(judge, msg)
-                    judge.background = False
-                    if nxt is None:
-                        _fault(out_fd, job.id, "fork server failed")
-                        return
+                    break
+                judge.background = os.geteuid() == 0
+                nxt = _start(judge, msg)
+                judge.background = False
+                if nxt is None:
+                    _fault(out_fd, ahead[0][1].id, "fork server failed")
+                    return
+                ahead.append(nxt)
+            t0, job, started = ahead.popleft()
             try:
                 tests = judge.finish(started)
             except SandboxFault as e:  # the fork server is gone: let the trainer restart this worker
