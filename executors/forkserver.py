@@ -46,6 +46,7 @@ class Server:
         self.sock = sock
         self.limits = config["limits"]
         self.strict = config["mode"] == "strict"
+        self.disable = set(config.get("disable") or ())
         self.features: dict[str, str] = {}
         self.missing: list[str] = []
         self.scratch_root = ""
@@ -57,6 +58,9 @@ class Server:
         self.devnull = _high(os.open(os.devnull, os.O_RDWR))
 
     def _step(self, name: str, fn) -> bool:  # type: ignore[no-untyped-def]
+        if name in self.disable:
+            self.missing.append(f"{name} (disabled)")
+            return False
         try:
             self.features[name] = fn() or "on"
             return True
@@ -76,9 +80,11 @@ class Server:
             self.features.pop("scratch", None)
         self.read_fds = [(_high(fd), d) for fd, d in harden.open_paths(harden.read_paths())]
         self._step("privileges", lambda: harden.drop_privileges(self.scratch_root))
-        self.ll_abi = harden.landlock_abi()
+        self.ll_abi = 0 if "landlock" in self.disable else harden.landlock_abi()
         if self.ll_abi:
             self.features["landlock"] = f"abi {self.ll_abi}"
+        elif "landlock" in self.disable:
+            self.missing.append("landlock (disabled)")
         else:
             self.missing.append("landlock (kernel >= 5.13 with landlock in the LSM list)")
         why = seccomp.supported()
@@ -197,10 +203,14 @@ class Server:
                 self.sock.send(self.status.pop(pid, b"-1 0"))
 
     def shutdown(self) -> None:
+        """Kill and reap every child; remove the scratch root when it is a temp dir (no tmpfs mount)."""
         for pid in list(self.live):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, 9)
-        self.reap()
+        for pid in list(self.live):
+            self.reap(pid)
+        if self.scratch_root and self.scratch_root != SCRATCH:
+            shutil.rmtree(self.scratch_root, ignore_errors=True)
 
 
 def main(sock: socket.socket, config: dict) -> None:

@@ -31,6 +31,7 @@ _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_RETRIES = 2
 _LIMITS = Limits()
 _SHAPING = Shaping()
+FEATURES = ("namespaces", "landlock", "seccomp")  # what `disable` may switch off
 _DEPTH = 3  # jobs queued per worker: the one judged, the one it starts ahead (worker.AHEAD), one in the pipe
 
 
@@ -109,13 +110,24 @@ class SandboxExecutor:
 
     mode: "strict" refuses to run (SandboxUnavailable) when a kernel feature is missing; "weak" runs
     with what there is and records isolation="weak" in every result.
+    disable: kernel features to leave off as if this machine lacked them ("namespaces", "landlock",
+    "seccomp"): how the strict refusal and the weak mode are tested on a machine that has them all.
     """
 
     def __init__(
-        self, workers: int = 2, limits: Limits = _LIMITS, shaping: Shaping = _SHAPING, mode: str = "strict"
+        self,
+        workers: int = 2,
+        limits: Limits = _LIMITS,
+        shaping: Shaping = _SHAPING,
+        mode: str = "strict",
+        disable: tuple[str, ...] = (),
     ) -> None:
         if mode not in ("strict", "weak"):
             raise ValueError(f"mode must be 'strict' or 'weak', not {mode!r}")
+        unknown = set(disable) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"disable: unknown features {sorted(unknown)}; choose from {list(FEATURES)}")
+        self.disable = tuple(disable)
         if workers < 1:
             raise ValueError("workers must be >= 1")
         self.workers = workers
@@ -140,7 +152,12 @@ class SandboxExecutor:
         return dict(self._pool[0].hello.get("features") or {})
 
     def _config(self) -> dict:
-        return {"limits": self.limits.to_json(), "mode": self.mode, "shaping": self.shaping.__dict__}
+        return {
+            "limits": self.limits.to_json(),
+            "mode": self.mode,
+            "shaping": self.shaping.__dict__,
+            "disable": list(self.disable),
+        }
 
     def _start(self) -> None:
         if self._closed:
