@@ -16,6 +16,7 @@ import fcntl
 import gc
 import json
 import os
+import random
 import shutil
 import socket
 import struct
@@ -223,6 +224,7 @@ def main(sock: socket.socket, config: dict) -> None:
     try:
         harden.set_name(b"sandbox-forksrv")
         server.harden()
+        random.seed(0)  # children skip CPython's at-fork reseed: each starts from this same state
         gc.collect()
         gc.freeze()  # children (and this loop) never walk or write the inherited heap's GC headers
         ok = not (server.strict and server.missing)

@@ -37,18 +37,37 @@ class Plan:
     final_assert: tuple[tuple[int, int] | None, ...] = ()  # per test: lines of its last statement if an assert
 
 
+def _scan(tree: ast.AST) -> tuple[set[str], bool]:
+    """(names loaded, whether an assert occurs) in one pass; ast.walk's nested generators cost 3x."""
+    names: set[str] = set()
+    has_assert = False
+    stack = [tree]
+    while stack:
+        n = stack.pop()
+        t = type(n)
+        if t is ast.Name:
+            if type(n.ctx) is ast.Load:  # type: ignore[attr-defined]
+                names.add(n.id)  # type: ignore[attr-defined]
+            continue
+        if t is ast.Assert:
+            has_assert = True
+        for f in t._fields:
+            v = getattr(n, f, None)
+            if type(v) is list:
+                stack.extend(x for x in v if isinstance(x, ast.AST))
+            elif isinstance(v, ast.AST):
+                stack.append(v)
+    return names, has_assert
+
+
 def _loads(tree: ast.AST) -> set[str]:
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return _scan(tree)[0]
 
 
 def _split_free(names: set[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     names -= _BUILTINS
     std = {n for n in names if n in sys.stdlib_module_names}
     return tuple(sorted(names - std)), tuple(sorted(std))
-
-
-def _has_assert(node: ast.AST) -> bool:
-    return any(isinstance(n, ast.Assert) for n in ast.walk(node))
 
 
 def _escapes(stmts: list[ast.stmt]) -> bool:
@@ -106,15 +125,17 @@ def _humaneval(job: Job) -> Plan:
     free = _loads(module) | {job.entry_point}
     param = check.args.args[0].arg if check.args.args else "candidate"
     body = check.body
-    testing = [s for s in body if _has_assert(s) and _loads(s) & {"candidate", job.entry_point}]
-    if _escapes(body) or not testing or param != "candidate":
+    under_test = {"candidate", job.entry_point}
+    scans = [_scan(s) for s in body]
+    is_test = [has and bool(names & under_test) for names, has in scans]  # `assert True` is no test
+    if _escapes(body) or not any(is_test) or param != "candidate":
         call = ast.parse("check(candidate)").body
         return Plan(_compile(module.body, "<test>"), "", (_compile(call, "<check>"),), *_split_free(free),
                     job.entry_point)  # fmt: skip
     groups: list[list[ast.stmt]] = [[]]
-    for stmt in body:
+    for stmt, test in zip(body, is_test, strict=True):
         groups[-1].append(stmt)
-        if _has_assert(stmt) and _loads(stmt) & {"candidate", job.entry_point}:  # `assert True` is no test
+        if test:
             groups.append([])
     if not groups[-1]:
         groups.pop()

@@ -57,3 +57,11 @@ def test_check_cli_bad_input_is_one_line_exit_2(tmp_path):
     p = subprocess.run([sys.executable, "-m", "executors.check", str(src)], capture_output=True, text=True, timeout=60)
     assert p.returncode == 2
     assert len(p.stderr.strip().splitlines()) == 1 and "in.jsonl:1" in p.stderr
+
+
+def test_unseeded_random_in_programs_is_the_same_in_every_child(ex):
+    """Children start from the fork server's random state, seeded with 0: same program, same result."""
+    expected = __import__("random").Random(0).random()
+    program = "import random\ndef f():\n    return random.random()\n"
+    res = ex.run([Job(f"r{i}", program, (f"assert f() == {expected!r}",)) for i in range(4)])
+    assert [r.category for r in res] == ["pass"] * 4
