@@ -42,6 +42,36 @@ def _high(fd: int) -> int:
     return new
 
 
+def wipe(path: str) -> bool:
+    """Remove a dead child's scratch dir; True when it is gone. The child may have left directories it
+    can write but not list (mode 0o300), which rmtree cannot enter: the owner chmods each directory
+    first. Symlinks are removed, never followed (the child is dead, so nothing changes meanwhile)."""
+    try:
+        os.rmdir(path)  # usually empty
+        return True
+    except FileNotFoundError:
+        return True
+    except OSError:
+        pass
+    dirs, todo = [], [path]
+    try:
+        while todo:
+            d = todo.pop()
+            os.chmod(d, 0o700)
+            dirs.append(d)
+            with os.scandir(d) as entries:
+                for e in entries:
+                    if e.is_dir(follow_symlinks=False):
+                        todo.append(e.path)
+                    else:
+                        os.unlink(e.path)
+        for d in reversed(dirs):
+            os.rmdir(d)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+    return not os.path.lexists(path)
+
+
 class Server:
     def __init__(self, sock: socket.socket, config: dict) -> None:
         self.sock = sock
@@ -56,6 +86,7 @@ class Server:
         self.status: dict[int, bytes] = {}
         self.read_fds: list[tuple[int, bool]] = []
         self.ll_abi = 0
+        self.polluted = ""
         self.devnull = _high(os.open(os.devnull, os.O_RDWR))
 
     def _step(self, name: str, fn) -> bool:  # type: ignore[no-untyped-def]
@@ -172,10 +203,8 @@ class Server:
                 return
             self.status[pid] = b"%d %.3f" % (st, ru.ru_utime + ru.ru_stime)
             scratch = self.live.pop(pid, "")
-            try:
-                os.rmdir(scratch)  # usually empty
-            except OSError:
-                shutil.rmtree(scratch, ignore_errors=True)
+            if not wipe(scratch):
+                self.polluted = f"scratch {scratch} could not be wiped"
             if block_pid:
                 return
 
@@ -190,6 +219,8 @@ class Server:
                     if pid in self.live:
                         self.reap(pid)  # killed by the judge: wait, so its scratch is gone first
                 try:
+                    if self.polluted:  # let the worker restart on a fresh tmpfs rather than share a dirty one
+                        raise OSError(0, self.polluted)
                     self.fork()
                 except OSError as e:
                     self.sock.send(f"fork failed: {e}".encode())

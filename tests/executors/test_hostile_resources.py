@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from executors import Job
+from executors import Job, Limits, SandboxExecutor
 
 T = ("assert f(1) == 2",)
 T3 = ("assert f(1) == 2", "assert f(2) == 3", "assert f(3) == 4")
@@ -139,3 +139,24 @@ def test_resource_hostile_program_is_contained(contained, name, program, tests, 
 def test_timeouts_cost_at_most_the_program_limit(contained):
     r = contained(Job("loop9", "def f(x):\n    while True:\n        pass\n", T3 * 3), "timeout", TO, max_wall=6.0)
     assert r.wall_s <= 3.5 and all(t.status == "timeout" for t in r.tests)
+
+
+def test_scratch_a_program_makes_unlistable_is_reclaimed_for_the_next_one():
+    """Files hidden in a write-only directory (mode 0o300, which rmtree cannot list) must not stay in the
+    worker's capped scratch tmpfs, or a few such programs would leave honest ones no room (ENOSPC)."""
+    hog = (
+        "import os\nos.mkdir('d', 0o300)\n"
+        "for i in range(12):\n    with open('d/f%d' % i, 'wb') as fh:\n        fh.write(b'x' * (1 << 20))\n"
+        "def f():\n    return 1\n"
+    )
+    honest = (
+        "import os\ndef f():\n    for i in range(12):\n        with open('g%d' % i, 'wb') as fh:\n"
+        "            fh.write(b'y' * (1 << 20))\n    return sum(os.path.getsize('g%d' % i) for i in range(12))\n"
+    )
+    limits = Limits(per_test_s=2.0, program_s=4.0, file_bytes=1 << 20)  # scratch tmpfs: 16 MiB per worker
+    with SandboxExecutor(workers=1, limits=limits) as ex:  # one worker: every job shares its tmpfs
+        hogs = [ex.run([Job(f"hog{i}", hog, ("assert f() == 1",))])[0] for i in range(3)]  # one at a time
+        (r,) = ex.run([Job("honest", honest, (f"assert f() == {12 << 20}",))])
+        assert ex.stats.worker_restarts == 0, ex.stats
+    assert [h.category for h in hogs] == ["pass"] * 3
+    assert r.category == "pass", r
