@@ -92,7 +92,9 @@ class Limits:
         out are `timeout`.
     memory_mb: address-space limit of the child (RLIMIT_AS).
     output_bytes: stdout+stderr the program may write before it is killed (`output_limit`).
-    file_bytes: largest file it may write (RLIMIT_FSIZE); the scratch tmpfs holds 4x this.
+    file_bytes: largest file it may write (RLIMIT_FSIZE).
+    scratch_bytes: what it may keep in its scratch dir in all (and 1024 files): each program gets its own
+        tmpfs, so one that fills its scratch leaves the next program's alone.
     open_files: RLIMIT_NOFILE.
     value_bytes: largest encoded value one call may send back (`unrepresentable_value` above it).
     """
@@ -102,6 +104,7 @@ class Limits:
     memory_mb: int = 1024
     output_bytes: int = 1 << 20
     file_bytes: int = 8 << 20
+    scratch_bytes: int = 16 << 20
     open_files: int = 64
     value_bytes: int = 4 << 20
 

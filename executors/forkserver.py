@@ -27,6 +27,7 @@ from executors import child, harden, seccomp
 from executors.session import cpu_limit
 
 SCRATCH = "/tmp"
+SLOTS = 8  # scratch tmpfs per fork server: a child holds one from fork to reap (live at once: about 4)
 _HIGH_FD = 100
 # glibc fork without CPython's at-fork machinery (its hooks reseed `random`, reinit threading, ...):
 # the fork server is single-threaded and the child never returns into its code, and skipping them
@@ -42,15 +43,23 @@ def _high(fd: int) -> int:
     return new
 
 
-def wipe(path: str) -> bool:
-    """Remove a dead child's scratch dir; True when it is gone. The child may have left directories it
-    can write but not list (mode 0o300), which rmtree cannot enter: the owner chmods each directory
-    first. Symlinks are removed, never followed (the child is dead, so nothing changes meanwhile)."""
-    try:
-        os.rmdir(path)  # usually empty
-        return True
+def wipe(path: str, keep: bool = False) -> bool:
+    """Empty a dead child's scratch dir and remove it (`keep`: a slot mount root stays); True when clean.
+
+    The child may have left directories it can write but not list (mode 0o300), which rmtree cannot
+    enter: the owner chmods each directory first. Symlinks are removed, never followed (the child is
+    dead, so nothing changes meanwhile).
+    """
+    try:  # usually empty
+        if keep:
+            with os.scandir(path) as entries:
+                if next(entries, None) is None:
+                    return True
+        else:
+            os.rmdir(path)
+            return True
     except FileNotFoundError:
-        return True
+        return not keep
     except OSError:
         pass
     dirs, todo = [], [path]
@@ -65,11 +74,11 @@ def wipe(path: str) -> bool:
                         todo.append(e.path)
                     else:
                         os.unlink(e.path)
-        for d in reversed(dirs):
+        for d in reversed(dirs[1:] if keep else dirs):
             os.rmdir(d)
     except OSError:
-        shutil.rmtree(path, ignore_errors=True)
-    return not os.path.lexists(path)
+        return False
+    return not os.path.lexists(path) if not keep else not os.listdir(path)
 
 
 class Server:
@@ -81,6 +90,7 @@ class Server:
         self.features: dict[str, str] = {}
         self.missing: list[str] = []
         self.scratch_root = ""
+        self.free_slots: list[str] | None = None  # scratch tmpfs slots not held by a live child
         self.seq = 0
         self.live: dict[int, str] = {}  # pid -> scratch dir
         self.status: dict[int, bytes] = {}
@@ -104,14 +114,16 @@ class Server:
         """Namespaces, capped tmpfs scratch, privileges, landlock rule fds, seccomp self-test."""
         lim = self.limits
         ns = self._step("namespaces", harden.enter_namespaces)
-        size = max(4 * lim["file_bytes"], 16 << 20)
-        if ns and self._step("scratch", lambda: harden.mount_scratch(SCRATCH, size, 4096)):
-            self.scratch_root = SCRATCH
-        else:
-            self.scratch_root = tempfile.mkdtemp(prefix="sandbox-")
+        slots = [f"{SCRATCH}/s{k}" for k in range(SLOTS)]
+        mount = lambda: harden.mount_scratch(SCRATCH, slots, lim["scratch_bytes"], 1024)  # noqa: E731
+        if ns and self._step("scratch", mount):
+            self.scratch_root, self.free_slots = SCRATCH, slots
+            self.features["scratch"] = f"{SLOTS} tmpfs slots of {lim['scratch_bytes']} bytes"
+        else:  # weak mode without a mount namespace: per-child dirs in one temp dir, no size cap
+            self.scratch_root, self.free_slots = tempfile.mkdtemp(prefix="sandbox-"), None
             self.features.pop("scratch", None)
         self.read_fds = [(_high(fd), d) for fd, d in harden.open_paths(harden.read_paths())]
-        self._step("privileges", lambda: harden.drop_privileges(self.scratch_root))
+        self._step("privileges", lambda: harden.drop_privileges([self.scratch_root, *(self.free_slots or ())]))
         self.ll_abi = 0 if "landlock" in self.disable else harden.landlock_abi()
         if self.ll_abi:
             self.features["landlock"] = f"abi {self.ll_abi}"
@@ -135,27 +147,35 @@ class Server:
             open(2, "w", buffering=1, closefd=False, errors="replace"),  # noqa: SIM115
         )
 
+    def _scratch(self) -> str:
+        """A scratch dir for the next child: a free slot (its own tmpfs), or a fresh dir in weak mode."""
+        if self.free_slots is None:
+            self.seq += 1
+            scratch = f"{self.scratch_root}/c{self.seq}"
+            os.mkdir(scratch, 0o700)
+            return scratch
+        if not self.free_slots:
+            self.reap()
+        if not self.free_slots:
+            raise OSError(0, f"all {SLOTS} scratch slots in use")
+        return self.free_slots.pop()
+
     def fork(self) -> None:
-        self.seq += 1
-        scratch = f"{self.scratch_root}/c{self.seq}"
-        try:
-            os.mkdir(scratch, 0o700)
-        except FileExistsError:  # left by an earlier server in the weak mode's shared temp dir
-            shutil.rmtree(scratch, ignore_errors=True)
-            os.mkdir(scratch, 0o700)
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
-        out_r, out_w = os.pipe()
-        if min(req_r, resp_w, out_w) < 5:  # _child's dup2 order relies on it (main holds fds 3 and 4)
-            raise OSError(0, "pipe fds below 5")
-        pid = _fork()
+        scratch = self._scratch()
+        pipes = [*os.pipe(), *os.pipe(), *os.pipe()]
+        req_r, req_w, resp_r, resp_w, out_r, out_w = pipes
+        pid = _fork() if min(req_r, resp_w, out_w) >= 5 else -2  # _child's dup2s need them above 4
         if pid == 0:
             self._child(scratch, req_r, resp_w, out_w)
         if pid < 0:
-            for fd in (req_r, req_w, resp_r, resp_w, out_r, out_w):
+            err = ctypes.get_errno() if pid == -1 else 0
+            for fd in pipes:
                 os.close(fd)
-            os.rmdir(scratch)
-            raise OSError(ctypes.get_errno(), "fork")
+            if self.free_slots is None:
+                os.rmdir(scratch)
+            else:
+                self.free_slots.append(scratch)
+            raise OSError(err, "fork" if pid == -1 else "pipe fds below 5 (fds 3 and 4 are the server's)")
         for fd in (req_r, resp_w, out_w):
             os.close(fd)
         self.live[pid] = scratch
@@ -203,8 +223,10 @@ class Server:
                 return
             self.status[pid] = b"%d %.3f" % (st, ru.ru_utime + ru.ru_stime)
             scratch = self.live.pop(pid, "")
-            if not wipe(scratch):
+            if not wipe(scratch, keep=self.free_slots is not None):
                 self.polluted = f"scratch {scratch} could not be wiped"
+            elif self.free_slots is not None:
+                self.free_slots.append(scratch)
             if block_pid:
                 return
 

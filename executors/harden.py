@@ -67,10 +67,18 @@ def enter_namespaces() -> str:
     return "user"
 
 
-def mount_scratch(path: str, size_bytes: int, inodes: int) -> None:
-    """Make every mount private, then a fresh size- and inode-capped tmpfs at `path`."""
+def mount_scratch(root: str, slots: list[str], size_bytes: int, inodes: int) -> None:
+    """Make every mount private, then a small tmpfs at `root` holding one size- and inode-capped tmpfs
+    per slot (a slot is one child's scratch dir at a time)."""
     _check(libc().mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount(private)")
-    opts = f"size={size_bytes},nr_inodes={inodes},mode=0755".encode()
+    _tmpfs(root, 1 << 20, 64, "0755")
+    for slot in slots:
+        os.mkdir(slot, 0o700)
+        _tmpfs(slot, size_bytes, inodes, "0700")
+
+
+def _tmpfs(path: str, size_bytes: int, inodes: int, mode: str) -> None:
+    opts = f"size={size_bytes},nr_inodes={inodes},mode={mode}".encode()
     flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
     _check(libc().mount(b"tmpfs", path.encode(), b"tmpfs", flags, opts), "mount(tmpfs)")
 
@@ -83,12 +91,13 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def drop_privileges(own: str) -> str:
-    """Give up every capability. Switches to an unused uid (that then owns `own`) when the Python
-    install stays readable by it; otherwise keeps the uid with no capabilities at all."""
+def drop_privileges(own: list[str]) -> str:
+    """Give up every capability. Switches to an unused uid (that then owns the paths in `own`) when the
+    Python install stays readable by it; otherwise keeps the uid with no capabilities at all."""
     if os.geteuid() == 0 and _world_readable(sysconfig.get_paths()["stdlib"]):
         uid = 60000 + os.getpid() % 5000
-        os.chown(own, uid, uid)
+        for path in own:
+            os.chown(path, uid, uid)
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)

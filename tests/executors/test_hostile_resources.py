@@ -142,8 +142,8 @@ def test_timeouts_cost_at_most_the_program_limit(contained):
 
 
 def test_scratch_a_program_makes_unlistable_is_reclaimed_for_the_next_one():
-    """Files hidden in a write-only directory (mode 0o300, which rmtree cannot list) must not stay in the
-    worker's capped scratch tmpfs, or a few such programs would leave honest ones no room (ENOSPC)."""
+    """Files hidden in a write-only directory (mode 0o300, which rmtree cannot list) must not stay in a
+    worker's scratch, or a few such programs would leave honest ones no room (ENOSPC)."""
     hog = (
         "import os\nos.mkdir('d', 0o300)\n"
         "for i in range(12):\n    with open('d/f%d' % i, 'wb') as fh:\n        fh.write(b'x' * (1 << 20))\n"
@@ -153,10 +153,25 @@ def test_scratch_a_program_makes_unlistable_is_reclaimed_for_the_next_one():
         "import os\ndef f():\n    for i in range(12):\n        with open('g%d' % i, 'wb') as fh:\n"
         "            fh.write(b'y' * (1 << 20))\n    return sum(os.path.getsize('g%d' % i) for i in range(12))\n"
     )
-    limits = Limits(per_test_s=2.0, program_s=4.0, file_bytes=1 << 20)  # scratch tmpfs: 16 MiB per worker
-    with SandboxExecutor(workers=1, limits=limits) as ex:  # one worker: every job shares its tmpfs
-        hogs = [ex.run([Job(f"hog{i}", hog, ("assert f() == 1",))])[0] for i in range(3)]  # one at a time
+    limits = Limits(per_test_s=2.0, program_s=4.0, file_bytes=1 << 20, scratch_bytes=16 << 20)
+    with SandboxExecutor(workers=1, limits=limits) as ex:  # one worker: its 8 scratch slots serve every job
+        hogs = [ex.run([Job(f"hog{i}", hog, ("assert f() == 1",))])[0] for i in range(10)]  # one at a time
         (r,) = ex.run([Job("honest", honest, (f"assert f() == {12 << 20}",))])
         assert ex.stats.worker_restarts == 0, ex.stats
-    assert [h.category for h in hogs] == ["pass"] * 3
+    assert [h.category for h in hogs] == ["pass"] * 10
     assert r.category == "pass", r
+
+
+def test_scratch_is_capped_per_program_and_not_shared():
+    """Each program has its own scratch_bytes: two programs judged at once (one started ahead) each fill
+    most of theirs, and one that writes past its cap gets ENOSPC itself."""
+    fill = (
+        "def f(n):\n    for i in range(n):\n        with open('f%d' % i, 'wb') as fh:\n"
+        "            fh.write(b'x' * (4 << 20))\n    return n\n"
+    )
+    limits = Limits(per_test_s=2.0, program_s=4.0, file_bytes=4 << 20, scratch_bytes=16 << 20)
+    with SandboxExecutor(workers=1, limits=limits) as ex:
+        res = ex.run([Job(f"fill{i}", fill, ("assert f(3) == 3",)) for i in range(4)])
+        (over,) = ex.run([Job("over", fill, ("assert f(5) == 5",))])
+    assert [r.category for r in res] == ["pass"] * 4
+    assert over.category == "runtime_error:OSError", over
