@@ -111,7 +111,8 @@ class Server:
             return False
 
     def harden(self) -> None:
-        """Namespaces, capped tmpfs scratch, privileges, landlock rule fds, seccomp self-test."""
+        """Namespaces, capped tmpfs scratch slots, privileges, landlock rule fds, the common seccomp layer,
+        and everything a child's confinement needs prebuilt (harden.Confiner)."""
         lim = self.limits
         ns = self._step("namespaces", harden.enter_namespaces)
         slots = [f"{SCRATCH}/s{k}" for k in range(SLOTS)]
@@ -123,7 +124,9 @@ class Server:
             self.scratch_root, self.free_slots = tempfile.mkdtemp(prefix="sandbox-"), None
             self.features.pop("scratch", None)
         self.read_fds = [(_high(fd), d) for fd, d in harden.open_paths(harden.read_paths())]
-        self._step("privileges", lambda: harden.drop_privileges([self.scratch_root, *(self.free_slots or ())]))
+        owned = [self.scratch_root, *(self.free_slots or ())]
+        userns = self.features.get("namespaces") == "user"
+        self._step("privileges", lambda: harden.drop_privileges(owned, userns))
         self.ll_abi = 0 if "landlock" in self.disable else harden.landlock_abi()
         if self.ll_abi:
             self.features["landlock"] = f"abi {self.ll_abi}"

@@ -91,10 +91,11 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def drop_privileges(own: list[str]) -> str:
-    """Give up every capability. Switches to an unused uid (that then owns the paths in `own`) when the
-    Python install stays readable by it; otherwise keeps the uid with no capabilities at all."""
-    if os.geteuid() == 0 and _world_readable(sysconfig.get_paths()["stdlib"]):
+def drop_privileges(own: list[str], userns: bool) -> str:
+    """Give up every capability. As real root (not `userns`, where only the caller's own uid is mapped)
+    switches to an unused uid (that then owns the paths in `own`) when the Python install stays readable
+    by it; otherwise keeps the uid with no capabilities at all."""
+    if os.geteuid() == 0 and not userns and _world_readable(sysconfig.get_paths()["stdlib"]):
         uid = 60000 + os.getpid() % 5000
         for path in own:
             os.chown(path, uid, uid)
