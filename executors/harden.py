@@ -250,10 +250,6 @@ def child_rlimits(memory_mb: int, cpu_s: int, file_bytes: int, open_files: int) 
     ]
 
 
-def set_pdeathsig() -> None:
-    libc().prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
-
-
 def set_name(name: bytes) -> None:
     """Name the process (ps, top, perf show it; 15 bytes at most)."""
     libc().prctl(15, name[:15], 0, 0, 0)  # PR_SET_NAME
