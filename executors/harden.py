@@ -15,6 +15,8 @@ import struct
 import sys
 import sysconfig
 
+from executors import seccomp
+
 _libc: ctypes.CDLL | None = None
 
 
@@ -207,8 +209,6 @@ class Confiner:
             self.rule_refs = [ctypes.byref(r) for r in self._rules]
         self.sc_buf = None
         if sc is not None:
-            from executors import seccomp
-
             program, self.sc_pid_at = sc, seccomp.pid_offset(sc)
             self.sc_buf = ctypes.create_string_buffer(program, len(program))
             self._prog = seccomp.SockFprog(len(program) // 8, ctypes.cast(self.sc_buf, ctypes.c_void_p))
