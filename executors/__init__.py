@@ -1,6 +1,6 @@
 """Sandboxed executor: judge untrusted model-written programs without trusting them.
 
-Isolation is enforced by the kernel (namespaces, landlock, seccomp, rlimits, a capped tmpfs) in worker
+Isolation is enforced by the kernel (namespaces, landlock, seccomp, rlimits, a capped tmpfs per program) in worker
 processes started by exec; verdicts come from a judge that sees only plain values. See
 executors/reward.py for the reward rule and executors/README.md for the design, what is measured and what is left.
 """

@@ -1,7 +1,7 @@
 """Inside the sandbox: load the program, answer calls with plain values. Nothing here is trusted.
 
 The child never sees expected values or test code: it receives the program, optional setup code, the
-names the tests use, and calls (`f(args)` with literal args). It replies with literal text, a handle
+names the tests use, and calls (`f(args)` with plain-data args). It replies with literal text, a handle
 for objects that are not data, or an exception type name. Whatever it sends is parsed by the judge as
 data only, so a patched child can at worst answer wrongly.
 Requests (marshal, written by the trusted judge; far fewer objects touched than json, so fewer

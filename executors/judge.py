@@ -1,6 +1,6 @@
 """The judge: runs trusted test code on plain values that a sandboxed child computed.
 
-Candidate functions are `Remote` proxies: calling one sends literal args to the child and returns the
+Candidate functions are `Remote` proxies: calling one sends plain-data args to the child and returns the
 decoded literal reply, so an assert compares judge-owned built-in values. Objects that are not data come
 back as opaque handles that can only be called, have attributes read, be passed back or be truth-tested
 (the child reports the bit); comparing or hashing one is `unrepresentable_value`. The program's exit
