@@ -108,6 +108,11 @@ class Limits:
     open_files: int = 64
     value_bytes: int = 4 << 20
 
+    def __post_init__(self) -> None:
+        for name, value in self.__dict__.items():
+            if not value > 0:  # e.g. a tmpfs of size 0 would have no cap at all
+                raise ValueError(f"Limits.{name} must be > 0, not {value!r}")
+
     def to_json(self) -> dict:
         return dict(self.__dict__)
 

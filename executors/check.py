@@ -65,6 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     if a.workers < 1:
         _fail("--workers must be >= 1")
     jobs = read_jobs(a.input)
+    for f in fields(Limits):
+        if not getattr(a, f.name) > 0:
+            _fail(f"--{f.name.replace('_', '-')} must be > 0, not {getattr(a, f.name)}")
     limits = Limits(**{f.name: getattr(a, f.name) for f in fields(Limits)})
     shaping = Shaping(**{f.name: getattr(a, f"reward_{f.name}") for f in fields(Shaping)})
     try:

@@ -24,6 +24,7 @@ import sys
 import tempfile
 
 from executors import child, harden, seccomp
+from executors.scratch import wipe
 from executors.session import cpu_limit
 
 SCRATCH = "/tmp"
@@ -43,50 +44,13 @@ def _high(fd: int) -> int:
     return new
 
 
-def wipe(path: str, keep: bool = False) -> bool:
-    """Empty a dead child's scratch dir and remove it (`keep`: a slot mount root stays); True when clean.
-
-    The child may have left directories it can write but not list (mode 0o300), which rmtree cannot
-    enter: the owner chmods each directory first. Symlinks are removed, never followed (the child is
-    dead, so nothing changes meanwhile).
-    """
-    try:  # usually empty
-        if keep:
-            with os.scandir(path) as entries:
-                if next(entries, None) is None:
-                    return True
-        else:
-            os.rmdir(path)
-            return True
-    except FileNotFoundError:
-        return not keep
-    except OSError:
-        pass
-    dirs, todo = [], [path]
-    try:
-        while todo:
-            d = todo.pop()
-            os.chmod(d, 0o700)
-            dirs.append(d)
-            with os.scandir(d) as entries:
-                for e in entries:
-                    if e.is_dir(follow_symlinks=False):
-                        todo.append(e.path)
-                    else:
-                        os.unlink(e.path)
-        for d in reversed(dirs[1:] if keep else dirs):
-            os.rmdir(d)
-    except OSError:
-        return False
-    return not os.path.lexists(path) if not keep else not os.listdir(path)
-
-
 class Server:
     def __init__(self, sock: socket.socket, config: dict) -> None:
         self.sock = sock
         self.limits = config["limits"]
         self.strict = config["mode"] == "strict"
         self.disable = set(config.get("disable") or ())
+        self.tmp = config.get("tmp") or ""
         self.features: dict[str, str] = {}
         self.missing: list[str] = []
         self.scratch_root = ""
@@ -96,7 +60,6 @@ class Server:
         self.status: dict[int, bytes] = {}
         self.read_fds: list[tuple[int, bool]] = []
         self.ll_abi = 0
-        self.polluted = ""
         self.devnull = _high(os.open(os.devnull, os.O_RDWR))
 
     def _step(self, name: str, fn) -> bool:  # type: ignore[no-untyped-def]
@@ -121,7 +84,8 @@ class Server:
             self.scratch_root, self.free_slots = SCRATCH, slots
             self.features["scratch"] = f"{SLOTS} tmpfs slots of {lim['scratch_bytes']} bytes"
         else:  # weak mode without a mount namespace: per-child dirs in one temp dir, no size cap
-            self.scratch_root, self.free_slots = tempfile.mkdtemp(prefix="sandbox-"), None
+            tmp = self.tmp or None  # named after the worker, so the pool can clean up if this server is killed
+            self.scratch_root, self.free_slots = tempfile.mkdtemp(prefix=f"sandbox-{os.getppid()}-", dir=tmp), None
             self.features.pop("scratch", None)
         self.read_fds = [(_high(fd), d) for fd, d in harden.open_paths(harden.read_paths())]
         owned = [self.scratch_root, *(self.free_slots or ())]
@@ -160,7 +124,7 @@ class Server:
         if not self.free_slots:
             self.reap()
         if not self.free_slots:
-            raise OSError(0, f"all {SLOTS} scratch slots in use")
+            raise OSError(0, f"all {SLOTS} scratch slots in use or unwipeable")  # the worker restarts afresh
         return self.free_slots.pop()
 
     def fork(self) -> None:
@@ -226,10 +190,8 @@ class Server:
                 return
             self.status[pid] = b"%d %.3f" % (st, ru.ru_utime + ru.ru_stime)
             scratch = self.live.pop(pid, "")
-            if not wipe(scratch, keep=self.free_slots is not None):
-                self.polluted = f"scratch {scratch} could not be wiped"
-            elif self.free_slots is not None:
-                self.free_slots.append(scratch)
+            if wipe(scratch, keep=self.free_slots is not None) and self.free_slots is not None:
+                self.free_slots.append(scratch)  # one that cannot be wiped is never handed out again
             if block_pid:
                 return
 
@@ -244,8 +206,6 @@ class Server:
                     if pid in self.live:
                         self.reap(pid)  # killed by the judge: wait, so its scratch is gone first
                 try:
-                    if self.polluted:  # let the worker restart on a fresh tmpfs rather than share a dirty one
-                        raise OSError(0, self.polluted)
                     self.fork()
                 except OSError as e:
                     self.sock.send(f"fork failed: {e}".encode())

@@ -55,13 +55,14 @@ def _quick(v: Any, depth: int) -> str | None:
 
 
 def wire(value: Any, ref: Callable[[Any], int] | None = None) -> tuple[str, str | bytes]:
-    """(`encode` text, what the judge sends the child for it): marshal bytes (version 2: no shared
-    references, so the child gets fresh objects as from the text) when the value is exact plain data,
+    """(`encode` text, what the judge sends the child for it): marshal bytes (version 0: no shared
+    references, so the child gets fresh objects as from the text, and no interned-string flag, so equal
+    values give equal bytes, which is how a batched call is matched) when the value is exact plain data,
     which the child rebuilds in one C call; else the text itself. Judge to child only: the judge is
     trusted, while a child's replies are always text parsed by `decode`."""
     text = _quick(value, 3)
     if text is not None:
-        return text, marshal.dumps(value, 2)
+        return text, marshal.dumps(value, 0)
     text = encode(value, ref)
     return text, text
 

@@ -17,6 +17,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import weakref
@@ -25,6 +26,7 @@ from collections.abc import Sequence
 
 from executors import proto, reward
 from executors.api import ExecResult, Job, Limits, SandboxUnavailable, Shaping, TestOutcome, _Stats
+from executors.scratch import remove_leftovers
 
 _WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -94,6 +96,7 @@ class _Worker:
             except OSError:
                 pass
         self.proc.wait()
+        remove_leftovers(tempfile.gettempdir(), self.proc.pid)  # weak mode: its fork server could not clean up
 
     def stop(self, timeout: float = 2.0) -> None:
         try:
@@ -157,6 +160,7 @@ class SandboxExecutor:
             "mode": self.mode,
             "shaping": self.shaping.__dict__,
             "disable": list(self.disable),
+            "tmp": tempfile.gettempdir(),  # where a weak-mode fork server keeps scratch (no tmpfs of its own)
         }
 
     def _start(self) -> None:

@@ -122,7 +122,7 @@ def main() -> None:
         mine.close()
         os.close(in_fd)
         os.close(out_fd)
-        forkserver.main(theirs, {"limits": limits.to_json(), "mode": config["mode"], "disable": config["disable"]})
+        forkserver.main(theirs, {"limits": limits.to_json(), **{k: config[k] for k in ("mode", "disable", "tmp")}})
     theirs.close()
     hello_raw = mine.recv(65536)
     import json

@@ -107,6 +107,10 @@ def _prepare(loaded: LoadedSpace, profile: Profile, cfg: TrialConfig, address: s
     try:
         with SandboxExecutor(workers=1, mode=cfg.sandbox_mode) as ex:
             ex.run([])
+            sandbox = {
+                "sandbox.isolation": ex.isolation,
+                "sandbox.features": "; ".join(f"{k}: {v}" for k, v in sorted(ex.features.items())),
+            }
     except SandboxUnavailable as err:
         raise UserError(f"sandbox: {err}") from None
     try:
@@ -128,6 +132,7 @@ def _prepare(loaded: LoadedSpace, profile: Profile, cfg: TrialConfig, address: s
         "profile_sha256": file_sha256(Path(__file__).resolve().parent.parent / "profiles" / f"{profile.name}.yaml"),
         "model.resolved": source,
         **hashes,
+        **sandbox,
         **{f"version.{k}": v for k, v in package_versions().items()},
     }
 

@@ -175,3 +175,16 @@ def test_scratch_is_capped_per_program_and_not_shared():
         (over,) = ex.run([Job("over", fill, ("assert f(5) == 5",))])
     assert [r.category for r in res] == ["pass"] * 4
     assert over.category == "runtime_error:OSError", over
+
+
+def test_scratch_deeper_than_path_max_costs_no_restart():
+    """Directories nested past PATH_MAX cannot be wiped by path; the wipe works relative to open dirs, so
+    such programs neither make the worker restart (retrying other programs' jobs) nor use up slots."""
+    deep = (
+        "import os\nfor _ in range(20):\n    os.mkdir('x' * 250)\n    os.chdir('x' * 250)\n"
+        "open('deep.txt', 'w').write('z')\ndef f():\n    return 1\n"
+    )
+    with SandboxExecutor(workers=1, limits=Limits(per_test_s=2.0, program_s=4.0)) as ex:
+        res = [ex.run([Job(f"deep{i}", deep, ("assert f() == 1",))])[0] for i in range(12)]  # > 8 slots
+        assert ex.stats.worker_restarts == 0 and ex.stats.retries == 0, ex.stats
+    assert [r.category for r in res] == ["pass"] * 12

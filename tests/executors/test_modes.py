@@ -53,3 +53,17 @@ def test_weak_mode_runs_records_it_and_still_judges_outside_the_program():
     assert res["forged_eq"].passed == 0
     assert res["exit_early"].passed == 0
     assert res["spin"].category == "timeout"
+
+
+def test_weak_mode_temp_scratch_is_removed_when_the_pool_kills_a_worker():
+    """The pool kills a worker's whole process group on restart, so its fork server cannot clean up: the
+    pool removes that weak-mode scratch root itself."""
+    program = "import os\nos.makedirs('a/b')\ndef f():\n    return 1\n"
+    with SandboxExecutor(workers=1, limits=LIMITS, mode="weak", disable=("namespaces", "landlock", "seccomp")) as ex:
+        assert ex.run([Job("w", program, ("assert f() == 1",))])[0].category == "pass"
+        worker = ex._pool[0]
+        roots = glob.glob(f"/tmp/sandbox-{worker.proc.pid}-*")
+        assert len(roots) == 1  # the fork server's temp scratch root, named after its worker
+        worker.kill()  # what a restart does
+        assert not glob.glob(f"/tmp/sandbox-{worker.proc.pid}-*")
+        ex._pool.clear()

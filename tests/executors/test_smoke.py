@@ -59,6 +59,17 @@ def test_check_cli_bad_input_is_one_line_exit_2(tmp_path):
     assert len(p.stderr.strip().splitlines()) == 1 and "in.jsonl:1" in p.stderr
 
 
+def test_limits_must_be_positive(tmp_path):
+    """A zero limit would mean none (tmpfs size=0 is unlimited): refused by the API and the command line."""
+    with pytest.raises(ValueError, match="scratch_bytes must be > 0"):
+        Limits(scratch_bytes=0)
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"id": "a", "program": "x = 1", "tests": ["assert x == 1"]}\n')
+    cmd = [sys.executable, "-m", "executors.check", str(src), "--scratch-bytes", "0"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and p.stderr.strip() == "executors.check: --scratch-bytes must be > 0, not 0"
+
+
 def test_unseeded_random_in_programs_is_the_same_in_every_child(ex):
     """Children start from the fork server's random state, seeded with 0: same program, same result."""
     expected = __import__("random").Random(0).random()

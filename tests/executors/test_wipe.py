@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from executors.forkserver import wipe
+from executors.scratch import wipe
 
 NOBODY = 65534
 
@@ -34,14 +34,15 @@ def _hostile_tree(root: Path, outside: Path) -> None:
     os.chmod(root / "a" / "b", 0o000)
 
 
-def _unprivileged(fn: Callable[[], bool], tree: Path) -> bool:
-    """fn() run without privileges over `tree` (owned by whoever runs it)."""
+def _unprivileged(fn: Callable[[], bool], tree: Path | None = None) -> bool:
+    """fn() run without privileges (over `tree`, handed to that user first)."""
     if os.geteuid() != 0:
         return fn()
-    for d, dirs, files in os.walk(tree):
-        for name in [*dirs, *files]:
-            os.lchown(os.path.join(d, name), NOBODY, NOBODY)
-    os.lchown(tree, NOBODY, NOBODY)
+    if tree is not None:
+        for d, dirs, files in os.walk(tree):
+            for name in [*dirs, *files]:
+                os.lchown(os.path.join(d, name), NOBODY, NOBODY)
+        os.lchown(tree, NOBODY, NOBODY)
     pid = os.fork()
     if pid == 0:
         try:
@@ -93,3 +94,23 @@ def test_wipe_keep_empties_a_slot_but_leaves_it(base):
     assert slot.is_dir() and os.listdir(slot) == []
     assert outside.read_text() == "keep me"
     assert _unprivileged(lambda: wipe(str(slot), keep=True), slot)  # already empty
+
+
+def test_wipe_handles_trees_deeper_than_path_max(base):
+    """A program can nest directories past PATH_MAX (mkdir + chdir); full-path calls then fail."""
+    d, _ = base
+    scratch = d / "c2"
+
+    def build_and_wipe() -> bool:
+        os.mkdir(scratch)
+        os.chdir(scratch)
+        for _ in range(20):  # 20 x 250 characters > 4096
+            os.mkdir("x" * 250)
+            os.chdir("x" * 250)
+        with open("deep.txt", "w") as f:
+            f.write("z")
+        os.mkdir("locked", 0o300)
+        os.chdir(d)
+        return wipe(str(scratch)) and not scratch.exists()
+
+    assert _unprivileged(build_and_wipe)

@@ -90,6 +90,7 @@ def test_trial_params_carry_config_seed_and_provenance(finished_study) -> None:
         assert p["seed"] in {"0", "1"}
         assert len(p["git_sha"]) >= 7 and p["version.trl"] and p["version.ray"]
         assert len(p["data.train_sha256"]) == 64 and len(p["space_sha256"]) == 64
+        assert p["sandbox.isolation"] == "strict" and "landlock" in p["sandbox.features"]
         assert p["params.kl_coeff"] in {"0.01", "0.02"} and "params.aux_loss_scale" in p
         assert p["trial_key"].startswith(t.data.tags["codeablate.condition"] + "__s" + p["seed"])
 
