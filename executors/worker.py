@@ -4,8 +4,8 @@ Start-up order matters: import and pre-import the standard library, fork the for
 hardens itself and forks every sandboxed child), and only then read jobs, so the fork server and its
 children never hold test data. Run as `python -I -S -B worker.py`; the trainer holds the other ends of
 stdin/stdout, and EOF on stdin ends the worker, the fork server and every child.
-Frames (executors.proto): trainer sends {"limits", "mode", "shaping"} then one job per frame; the worker
-answers a hello {"ok", "isolation", "features", "missing"} then one result per job, in order.
+Frames (executors.proto): trainer sends {"limits", "mode", "shaping", "disable", "tmp"} then one job per
+frame; the worker answers a hello {"ok", "isolation", "features", "missing"} then one result per job, in order.
 Pipelining: when the next jobs are already in the pipe, the worker starts up to AHEAD of them (Judge.start:
 each gets its own fresh child, the program and the first batch of calls, at low priority) before it
 judges the current one, so those children load and compute while the current job is judged.
