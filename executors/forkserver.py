@@ -17,7 +17,6 @@ import gc
 import json
 import os
 import random
-import shutil
 import socket
 import struct
 import sys
@@ -227,7 +226,7 @@ class Server:
         for pid in list(self.live):
             self.reap(pid)
         if self.scratch_root and self.scratch_root != SCRATCH:
-            shutil.rmtree(self.scratch_root, ignore_errors=True)
+            wipe(self.scratch_root)
 
 
 def main(sock: socket.socket, config: dict) -> None:

@@ -63,7 +63,7 @@ def wire(value: Any, ref: Callable[[Any], int] | None = None) -> tuple[str, str 
     text = _quick(value, 3)
     if text is not None:
         return text, marshal.dumps(value, 0)
-    text = encode(value, ref)
+    text = _walk(value, ref)
     return text, text
 
 
@@ -79,8 +79,11 @@ def encode(value: Any, ref: Callable[[Any], int] | None = None) -> str:
     Built-in types themselves (`int`, `str`, ...) are written by name.
     """
     quick = _quick(value, 3)
-    if quick is not None:
-        return quick
+    return quick if quick is not None else _walk(value, ref)
+
+
+def _walk(value: Any, ref: Callable[[Any], int] | None) -> str:
+    """`encode` for any value (subclasses reduced to their base, handles through `ref`)."""
     parts: list[str] = []
     budget = [MAX_ITEMS]
 
