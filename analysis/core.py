@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 
 from analysis import bootstrap as bs
 from analysis import power, problemtests, seedtests
+from analysis.aggregate import over_seeds
 from analysis.estimators import pass_at_k, per_problem_scores, t_interval, variance_components
 from analysis.multiplicity import benjamini_hochberg, holm
 from analysis.result import AnalysisResult
@@ -83,10 +84,10 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
         per_seed = s.mean(axis=1)
         lo, hi = t_interval(per_seed, level)
         cube = data.outcomes[cond]
+        n_seeds, mean, sd = over_seeds(per_seed)
         conditions.append({
-            "suite": data.suite, "condition": cond, "n_seeds": s.shape[0], "n_problems": s.shape[1],
-            "n_samples": cube.shape[2], "mean": per_seed.mean(),
-            "sd": per_seed.std(ddof=1) if per_seed.size > 1 else np.nan, "ci_low": lo, "ci_high": hi,
+            "suite": data.suite, "condition": cond, "n_seeds": n_seeds, "n_problems": s.shape[1],
+            "n_samples": cube.shape[2], "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi,
         })  # fmt: skip
         ks = [j for j in PASS_AT_KS if j <= cube.shape[2]]
         at_k = {f"pass@{j}": per_problem_scores(cube, j).mean(axis=1) for j in sorted({*ks, k})}

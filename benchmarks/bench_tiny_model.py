@@ -22,11 +22,11 @@ from pathlib import Path
 import torch
 
 from executors import SandboxExecutor
-from trainables.evaluation import evaluate
-from trainables.models import load_model
-from trainables.params import GRPOParams
-from trainables.problems import tiny_problem
-from trainables.specs import ModelSpec
+from trainables.common.evaluation import evaluate
+from trainables.common.models import load_model
+from trainables.common.problems import tiny_problem
+from trainables.common.specs import ModelSpec
+from trainables.kinds.grpo_config import GRPOParams
 from trainables.tiny.model import TinyRecipe, build_facts, ensure_tiny_model
 
 BAND = (0.10, 0.60)

@@ -2,10 +2,11 @@
 
 Isolation is enforced by the kernel (namespaces, landlock, seccomp, rlimits, a capped tmpfs per program) in worker
 processes started by exec; verdicts come from a judge that sees only plain values. See
-executors/reward.py for the reward rule and executors/README.md for the design, what is measured and what is left.
+executors/verdicts.py for the statuses and executors/README.md for the design, what is measured and what is left.
 """
 
-from executors.api import ExecResult, Job, Limits, SandboxUnavailable, Shaping, TestOutcome
+from executors import verdicts
+from executors.api import ExecResult, Job, Limits, SandboxUnavailable, TestOutcome
 from executors.pool import SandboxExecutor
 
-__all__ = ["ExecResult", "Job", "Limits", "SandboxExecutor", "SandboxUnavailable", "Shaping", "TestOutcome"]
+__all__ = ["ExecResult", "Job", "Limits", "SandboxExecutor", "SandboxUnavailable", "TestOutcome", "verdicts"]

@@ -1,4 +1,4 @@
-"""Typed records of the executor: jobs in, results out, limits and reward shaping."""
+"""Typed records of the executor: jobs in, verdicts out, and limits."""
 
 from __future__ import annotations
 
@@ -50,12 +50,12 @@ class TestOutcome:
 
 @dataclass(frozen=True)
 class ExecResult:
-    """Judged result of one job. `isolation` is "strict" or the weaker mode's name."""
+    """The verdict on one job: tests passed of total, overall category, per-test statuses. `isolation` is
+    "strict" or the weaker mode's name."""
 
     id: str
     passed: int
     total: int
-    reward: float
     category: str
     tests: tuple[TestOutcome, ...]
     wall_s: float
@@ -66,21 +66,11 @@ class ExecResult:
             "id": self.id,
             "passed": self.passed,
             "total": self.total,
-            "reward": self.reward,
             "category": self.category,
             "tests": [{"status": t.status, "error": t.error} for t in self.tests],
             "wall_s": round(self.wall_s, 6),
             "isolation": self.isolation,
         }
-
-
-@dataclass(frozen=True)
-class Shaping:
-    """Rewards that replace k/n when nothing passed (see executors/reward.py for the rule)."""
-
-    syntax: float = -0.2
-    runtime: float = -0.1
-    timeout: float = -0.3
 
 
 @dataclass(frozen=True)

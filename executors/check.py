@@ -2,7 +2,7 @@
 
 Each input line: `id`, `program`, and either `tests` (assert statements, optional `setup`) or `test`
 (defines check(candidate)) with `entry_point` and optional trusted `helpers` (e.g. the HumanEval prompt).
-Each output line: `id`, `passed`, `total`, `reward`, `category`, `tests` ([{status, error}]), `wall_s`,
+Each output line: `id`, `passed`, `total`, `category`, `tests` ([{status, error}]), `wall_s`,
 `isolation`.
 """
 
@@ -13,7 +13,7 @@ import json
 import sys
 from dataclasses import fields
 
-from executors.api import Job, Limits, SandboxUnavailable, Shaping
+from executors.api import Job, Limits, SandboxUnavailable
 from executors.pool import SandboxExecutor
 
 
@@ -59,8 +59,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--weak", action="store_true", help="run even if a kernel isolation feature is missing")
     for f in fields(Limits):
         p.add_argument(f"--{f.name.replace('_', '-')}", type=type(f.default), default=f.default)
-    for f in fields(Shaping):
-        p.add_argument(f"--reward-{f.name}", type=float, default=f.default)
     a = p.parse_args(argv)
     if a.workers < 1:
         _fail("--workers must be >= 1")
@@ -69,9 +67,8 @@ def main(argv: list[str] | None = None) -> None:
         if not getattr(a, f.name) > 0:
             _fail(f"--{f.name.replace('_', '-')} must be > 0, not {getattr(a, f.name)}")
     limits = Limits(**{f.name: getattr(a, f.name) for f in fields(Limits)})
-    shaping = Shaping(**{f.name: getattr(a, f"reward_{f.name}") for f in fields(Shaping)})
     try:
-        with SandboxExecutor(a.workers, limits, shaping, "weak" if a.weak else "strict") as ex:
+        with SandboxExecutor(a.workers, limits, "weak" if a.weak else "strict") as ex:
             results = ex.run(jobs)
     except SandboxUnavailable as e:
         _fail(str(e))

@@ -25,7 +25,7 @@ import time
 import types
 from dataclasses import dataclass, field
 
-from executors import literal, reward
+from executors import literal, verdicts
 from executors.api import Job, Limits, TestOutcome
 from executors.plan import Plan, make_plan
 from executors.remote import CandidateError, Remote, Session
@@ -71,21 +71,21 @@ class Started:
 
 def _status_of(e: BaseException, session: Session) -> TestOutcome:
     if isinstance(e, AssertionError):
-        kind = reward.UNREPR if session.ref_seen else reward.WRONG
+        kind = verdicts.UNREPR if session.ref_seen else verdicts.WRONG
         return TestOutcome(kind, str(e)[:200] or None)
     if isinstance(e, JudgeTimeout):
-        return TestOutcome(reward.TIMEOUT, "per-test time limit")
+        return TestOutcome(verdicts.TIMEOUT, "per-test time limit")
     if isinstance(e, ChildGone):
         return TestOutcome(e.category, e.detail)
     if isinstance(e, literal.Unrepresentable):
-        return TestOutcome(reward.UNREPR, str(e)[:200])
+        return TestOutcome(verdicts.UNREPR, str(e)[:200])
     if isinstance(e, CandidateError):
         if e.kind == "MemoryError":
-            return TestOutcome(reward.MEMORY, str(e)[:200])
-        return TestOutcome(reward.runtime(e.kind), str(e)[:200])
+            return TestOutcome(verdicts.MEMORY, str(e)[:200])
+        return TestOutcome(verdicts.runtime(e.kind), str(e)[:200])
     if isinstance(e, MemoryError | RecursionError):
-        return TestOutcome(reward.UNREPR, f"judge could not hold the value: {type(e).__name__}")
-    return TestOutcome(reward.runtime(type(e).__name__), str(e)[:200])
+        return TestOutcome(verdicts.UNREPR, f"judge could not hold the value: {type(e).__name__}")
+    return TestOutcome(verdicts.runtime(type(e).__name__), str(e)[:200])
 
 
 class Judge:
@@ -134,7 +134,7 @@ class Judge:
         wanted = session.wanted or []
         try:
             if session.child is None:
-                raise ChildGone(reward.CRASH, "no sandbox process")
+                raise ChildGone(verdicts.CRASH, "no sandbox process")
             self._arm(min(self.limits.per_test_s, deadline - time.monotonic()))
             reply = session.child.recv()
             self._disarm()
@@ -147,7 +147,7 @@ class Judge:
                 raise
             return _status_of(e, session)
         if tag == b"S":
-            return TestOutcome(reward.SYNTAX, body.decode("utf-8", "replace")[:300])
+            return TestOutcome(verdicts.SYNTAX, body.decode("utf-8", "replace")[:300])
         try:
             parsed = json.loads(body)
         except ValueError:
@@ -156,7 +156,7 @@ class Judge:
             return _status_of(CandidateError(str(parsed[0])[:80], str(parsed[1])[:300]), session)
         if tag != b"K" or not isinstance(parsed, dict):
             session.kill()
-            return TestOutcome(reward.CRASH, "bad load reply")
+            return TestOutcome(verdicts.CRASH, "bad load reply")
         session.queue.extend(calls)
         names = parsed
         for name in wanted:
@@ -279,7 +279,7 @@ class Judge:
         """Judge a started job: wait for the load, then run the tests."""
         if st.error is not None or st.plan is None or st.session is None:
             e = st.error
-            return [TestOutcome(reward.SANDBOX, f"judge: {type(e).__name__}: {e}"[:200])]
+            return [TestOutcome(verdicts.SANDBOX, f"judge: {type(e).__name__}: {e}"[:200])]
         lim = self.limits
         plan, ns, session = st.plan, st.ns, st.session
         deadline = time.monotonic() + lim.program_s
@@ -293,11 +293,11 @@ class Judge:
                 return [failed] * len(plan.tests)
             for i, test in enumerate(plan.tests):
                 if isinstance(test, str):
-                    out.append(TestOutcome(reward.SANDBOX, test))
+                    out.append(TestOutcome(verdicts.SANDBOX, test))
                     continue
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    out.extend(TestOutcome(reward.TIMEOUT, "program time limit") for _ in plan.tests[i:])
+                    out.extend(TestOutcome(verdicts.TIMEOUT, "program time limit") for _ in plan.tests[i:])
                     break
                 if session.child is None:
                     calls = self._speculate(session, plan, ns, i, deadline)
@@ -321,7 +321,7 @@ class Judge:
             self._arm(seconds)
             exec(test, ns)  # type: ignore[arg-type]
             self._disarm()
-            return TestOutcome(reward.PASS)
+            return TestOutcome(verdicts.PASS)
         except BaseException as e:
             self._disarm()
             if isinstance(e, JudgeTimeout | ChildGone):

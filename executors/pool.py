@@ -4,7 +4,7 @@ Workers are started by exec of a fresh interpreter (`python -I -S -B`, empty env
 never forked from the trainer, so no model weights, tokens or environment leak into them. One thread
 calling `run` drives all workers through a selector, keeping three jobs queued per worker. A worker that
 dies or stops answering is killed with its process group and restarted; its jobs are retried, and a job
-that keeps failing that way comes back as `sandbox_error` with reward 0.0.
+that keeps failing that way comes back as `sandbox_error` (0 of n passed).
 """
 
 from __future__ import annotations
@@ -24,15 +24,14 @@ import weakref
 from collections import deque
 from collections.abc import Sequence
 
-from executors import proto, reward
-from executors.api import ExecResult, Job, Limits, SandboxUnavailable, Shaping, TestOutcome, _Stats
+from executors import proto, verdicts
+from executors.api import ExecResult, Job, Limits, SandboxUnavailable, TestOutcome, _Stats
 from executors.scratch import remove_leftovers
 
 _WORKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "worker.py")
 _PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MAX_RETRIES = 2
 _LIMITS = Limits()
-_SHAPING = Shaping()
 FEATURES = ("namespaces", "landlock", "seccomp")  # what `disable` may switch off
 _DEPTH = 3  # jobs queued per worker: the one judged, the one it starts ahead (worker.AHEAD), one in the pipe
 
@@ -121,7 +120,6 @@ class SandboxExecutor:
         self,
         workers: int = 2,
         limits: Limits = _LIMITS,
-        shaping: Shaping = _SHAPING,
         mode: str = "strict",
         disable: tuple[str, ...] = (),
     ) -> None:
@@ -135,7 +133,6 @@ class SandboxExecutor:
             raise ValueError("workers must be >= 1")
         self.workers = workers
         self.limits = limits
-        self.shaping = shaping
         self.mode = mode
         self.stats = _Stats()
         self._pool: list[_Worker] = []
@@ -158,7 +155,6 @@ class SandboxExecutor:
         return {
             "limits": self.limits.to_json(),
             "mode": self.mode,
-            "shaping": self.shaping.__dict__,
             "disable": list(self.disable),
             "tmp": tempfile.gettempdir(),  # where a weak-mode fork server keeps scratch (no tmpfs of its own)
         }
@@ -280,14 +276,13 @@ class _Batch:
 
     def _finish(self, i: int, msg: dict) -> None:
         tests = tuple(TestOutcome(s, e) for s, e in msg["tests"])
-        if any(t.status == reward.SANDBOX for t in tests):
-            self._retry(i, next(t.error or "" for t in tests if t.status == reward.SANDBOX))
+        if any(t.status == verdicts.SANDBOX for t in tests):
+            self._retry(i, next(t.error or "" for t in tests if t.status == verdicts.SANDBOX))
             return
         self.results[i] = ExecResult(
             id=self.jobs[i].id,
             passed=msg["passed"],
             total=msg["total"],
-            reward=msg["reward"],
             category=msg["category"],
             tests=tests,
             wall_s=msg["wall_s"],
@@ -306,9 +301,8 @@ class _Batch:
             id=self.jobs[i].id,
             passed=0,
             total=n,
-            reward=0.0,
-            category=reward.SANDBOX,
-            tests=tuple(TestOutcome(reward.SANDBOX, why[:200]) for _ in range(n)),
+            category=verdicts.SANDBOX,
+            tests=tuple(TestOutcome(verdicts.SANDBOX, why[:200]) for _ in range(n)),
             wall_s=0.0,
             isolation=self.ex.isolation if self.ex._pool else self.ex.mode,
         )

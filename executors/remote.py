@@ -12,7 +12,7 @@ import marshal
 import time
 from collections import deque
 
-from executors import literal, reward
+from executors import literal, verdicts
 from executors.session import Child, ChildGone
 from executors.speculate import Stop
 
@@ -39,7 +39,7 @@ class Session:
 
     def ask(self, op: bytes, body: object) -> tuple[bytes, bytes]:
         if self.child is None:
-            raise ChildGone(reward.CRASH, "no sandbox process")
+            raise ChildGone(verdicts.CRASH, "no sandbox process")
         if self.dry:
             raise Stop
         if self.queue:  # the call is not the one sent ahead: let the child answer those first
@@ -87,7 +87,7 @@ class Session:
         if tag == b"E":
             kind, msg = json.loads(body)
             raise CandidateError(str(kind)[:80], str(msg)[:300])
-        raise ChildGone(reward.CRASH, f"unexpected reply {tag!r}")
+        raise ChildGone(verdicts.CRASH, f"unexpected reply {tag!r}")
 
     def call(self, target: str | int, attr: str | None, args: tuple, kwargs: dict) -> object:
         if self.dry:
@@ -143,7 +143,7 @@ class Remote:
 
     def _live(self) -> Session:
         if self._generation != self._session.generation:
-            raise ChildGone(reward.CRASH, "handle from a sandbox process that is gone")
+            raise ChildGone(verdicts.CRASH, "handle from a sandbox process that is gone")
         return self._session
 
     def __call__(self, *args: object, **kwargs: object) -> object:

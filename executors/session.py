@@ -9,7 +9,7 @@ import signal
 import socket
 import time
 
-from executors import proto, reward
+from executors import proto, verdicts
 
 
 class ChildGone(BaseException):
@@ -107,15 +107,15 @@ def cpu_limit(limits: dict) -> int:
 
 def _death(status: int, cpu_limit_hit: bool) -> ChildGone:
     if status < 0:
-        return ChildGone(reward.CRASH, "exited before answering")
+        return ChildGone(verdicts.CRASH, "exited before answering")
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu_limit_hit):
-            return ChildGone(reward.TIMEOUT, "cpu time limit")
+            return ChildGone(verdicts.TIMEOUT, "cpu time limit")
         if sig == signal.SIGKILL:
-            return ChildGone(reward.MEMORY, "killed (out of memory)")
-        return ChildGone(reward.CRASH, f"killed by {signal.Signals(sig).name}")
-    return ChildGone(reward.CRASH, f"exited with code {os.waitstatus_to_exitcode(status)} before answering")
+            return ChildGone(verdicts.MEMORY, "killed (out of memory)")
+        return ChildGone(verdicts.CRASH, f"killed by {signal.Signals(sig).name}")
+    return ChildGone(verdicts.CRASH, f"exited with code {os.waitstatus_to_exitcode(status)} before answering")
 
 
 class Child:
@@ -209,7 +209,7 @@ class Child:
                 self.out_bytes += len(data)
                 if self.out_bytes > self.out_cap:
                     self.kill()
-                    raise ChildGone(reward.OUTPUT, f"wrote more than {self.out_cap} bytes")
+                    raise ChildGone(verdicts.OUTPUT, f"wrote more than {self.out_cap} bytes")
         except BlockingIOError:
             return
 
@@ -218,7 +218,7 @@ class Child:
             return self.reader.take()
         except proto.FrameError:
             self.kill()
-            raise ChildGone(reward.UNREPR, "reply over the value size limit") from None
+            raise ChildGone(verdicts.UNREPR, "reply over the value size limit") from None
 
     def _read_reply(self) -> bytes | None:
         try:

@@ -4,7 +4,7 @@ Start-up order matters: import and pre-import the standard library, fork the for
 hardens itself and forks every sandboxed child), and only then read jobs, so the fork server and its
 children never hold test data. Run as `python -I -S -B worker.py`; the trainer holds the other ends of
 stdin/stdout, and EOF on stdin ends the worker, the fork server and every child.
-Frames (executors.proto): trainer sends {"limits", "mode", "shaping", "disable", "tmp"} then one job per
+Frames (executors.proto): trainer sends {"limits", "mode", "disable", "tmp"} then one job per
 frame; the worker answers a hello {"ok", "isolation", "features", "missing"} then one result per job, in order.
 Pipelining: when the next jobs are already in the pipe, the worker starts up to AHEAD of them (Judge.start:
 each gets its own fresh child, the program and the first batch of calls, at low priority) before it
@@ -104,8 +104,8 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):  # trusted test code that prints must not corrupt the channel
         os.dup2(devnull, fd)
-    from executors import forkserver, harden, proto, reward
-    from executors.api import Limits, Shaping, TestOutcome
+    from executors import forkserver, harden, proto, verdicts
+    from executors.api import Limits, TestOutcome
     from executors.judge import Judge
     from executors.session import ForkClient, SandboxFault
 
@@ -115,7 +115,6 @@ def main() -> None:
     if not isinstance(config, dict):
         return
     limits = Limits(**config["limits"])
-    shaping = Shaping(**config["shaping"])
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
@@ -171,13 +170,12 @@ def main() -> None:
                 _fault(out_fd, job.id, str(e))
                 return
             except Exception as e:  # a judge bug must not be scored as the program's failure
-                tests = [TestOutcome(reward.SANDBOX, f"judge: {type(e).__name__}: {e}"[:200])]
+                tests = [TestOutcome(verdicts.SANDBOX, f"judge: {type(e).__name__}: {e}"[:200])]
             res = {
                 "id": job.id,
-                "passed": sum(t.status == reward.PASS for t in tests),
+                "passed": sum(t.status == verdicts.PASS for t in tests),
                 "total": len(tests),
-                "reward": reward.reward(tests, shaping),
-                "category": reward.category(tests),
+                "category": verdicts.category(tests),
                 "tests": [[t.status, t.error] for t in tests],
                 "wall_s": time.perf_counter() - t0,
                 "isolation": isolation,

@@ -7,20 +7,21 @@ An analysis of the same outcomes (by hash) is logged once, so a resumed study do
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import pandas as pd
 
+from study.resolve import ResolvedStudy
 from study.tracking import KIND, Tracker
+from trainables.common.metrics import parse_pass_at
 
 OUTCOMES_SHA = "codeablate.outcomes_sha256"
 
 
 def spec_inputs(primary_metric: str) -> tuple[str, str | None]:
     """(analysis metric, primary suite) from a space's primary metric, e.g. eval/transfer/pass_at_1."""
-    match = re.match(r"^eval/([a-z0-9_]+)/pass_at_([0-9]+)$", primary_metric)
-    return (f"pass@{match.group(2)}", match.group(1)) if match else ("pass@1", None)
+    parsed = parse_pass_at(primary_metric)
+    return (f"pass@{parsed[1]}", parsed[0]) if parsed else ("pass@1", None)
 
 
 def metrics_table(results: dict[tuple[str, int], list[dict[str, float]]], keep: list[str]) -> pd.DataFrame:
@@ -37,22 +38,18 @@ def metrics_table(results: dict[tuple[str, int], list[dict[str, float]]], keep: 
 
 
 def run_analysis(
-    outcomes: pd.DataFrame,
-    metrics: pd.DataFrame,
-    *,
-    baseline: str,
-    primary_metric: str,
-    comparisons: tuple[tuple[str, str], ...],
-    family: str,
-    out_dir: Path,
+    outcomes: pd.DataFrame, metrics: pd.DataFrame, study: ResolvedStudy, *, out_dir: Path
 ) -> tuple[object, list[Path]]:
-    """Analyse the outcomes and write the report (Markdown, HTML, CSV tables, plots) into out_dir."""
+    """Analyse the outcomes as the resolved study declares (baseline, comparisons, primary metric,
+    family) and write the report (Markdown, HTML, CSV tables, plots) into out_dir."""
     from analysis import AnalysisSpec, analyze, write_report
 
-    metric, suite = spec_inputs(primary_metric)
+    metric, suite = spec_inputs(study.primary_metric.name)
     if suite is not None and suite not in set(outcomes["suite"]):
         suite = None
-    spec = AnalysisSpec(baseline=baseline, metric=metric, suite=suite, comparisons=comparisons, family=family)
+    spec = AnalysisSpec(
+        baseline=study.baseline, metric=metric, suite=suite, comparisons=study.comparisons, family=study.family
+    )
     result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
     paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)
     return result, list(paths)

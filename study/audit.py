@@ -98,10 +98,10 @@ def load_claims(path: Path) -> list[LoadedClaim]:
 
 def _planned(claim: Claim) -> str | None:
     """The planned trainer kind a claim's re-run waits for, or None when it can run today."""
-    from trainables.params import PARAMS_BY_KIND, PLANNED_KINDS
+    from trainables.kinds import KINDS, PLANNED
 
     t = claim.reproduce.trainable if claim.reproduce else None
-    return t if t in PLANNED_KINDS and t not in PARAMS_BY_KIND else None
+    return t if t in PLANNED and t not in KINDS else None
 
 
 @cache
@@ -195,11 +195,11 @@ def runnable_claim(claims: list[LoadedClaim], claim_id: str) -> Claim:
         )
     kind = _planned(claim)
     if kind:
-        from trainables.params import PARAMS_BY_KIND
+        from trainables.kinds import KINDS
 
         raise UserError(
             f"--rerun {claim_id}: its study '{claim.reproduce.space}' needs the {kind} trainable, which is "
-            f"planned but not written yet (runnable today: {', '.join(PARAMS_BY_KIND)}); audit it from the numbers"
+            f"planned but not written yet (runnable today: {', '.join(KINDS)}); audit it from the numbers"
         )
     return claim
 

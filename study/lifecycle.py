@@ -12,12 +12,13 @@ from typing import Any
 
 import pandas as pd
 
+from analysis.aggregate import condition_aggregates
 from study.layout import DONE_FILE, RESULTS_FILE
 from study.progress import Progress
 from study.summary import trial_results
 from study.tracking import Tracker, flatten
-from trainables.config import TrialConfig
-from trainables.outcomes import read_outcomes
+from trainables.common.config import TrialConfig
+from trainables.common.outcomes import read_outcomes
 
 
 def is_done(cfg: TrialConfig) -> bool:
@@ -122,17 +123,16 @@ def log_condition_aggregates(tracker: Tracker, condition_runs: dict[str, str], f
     if final.empty:
         return
     metric_cols = [c for c in final.columns if c.startswith(("eval/", "train/"))]
+    agg = condition_aggregates(final, metric_cols, list(condition_runs))
     for cond, run_id in condition_runs.items():
-        block = final[final.condition == cond]
+        block = agg[agg.condition == cond]
         if block.empty:
             continue
-        out: dict[str, float] = {"n_seeds": float(len(block))}
-        for col in metric_cols:
-            vals = block[col].dropna()
-            if len(vals):
-                out[col] = float(vals.mean())
-                if len(vals) > 1:
-                    out[f"{col}_sd"] = float(vals.std(ddof=1))
+        out: dict[str, float] = {"n_seeds": float(block.n_seeds.max())}
+        for r in block.itertuples():
+            out[r.metric] = r.mean
+            if r.n_seeds > 1:
+                out[f"{r.metric}_sd"] = r.sd
         tracker.log_summary(run_id, out)
 
 

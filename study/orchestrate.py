@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from study.layout import DONE_FILE, RESULTS_FILE
-from trainables.config import TrialConfig
-from trainables.registry import runner
+from trainables.common import checkpoints
+from trainables.common.checkpoints import Checkpoint
+from trainables.common.config import TrialConfig
+from trainables.kinds import KINDS
 
 
 class Hooks(Protocol):
@@ -39,20 +41,37 @@ class TuneReporter:
         from ray import tune
 
         metrics = {**metrics, "trial_s": time.monotonic() - self.started}
-        with (self.cfg.trial_dir / RESULTS_FILE).open("a") as fh:
-            fh.write(json.dumps(metrics) + "\n")
+        self._append(metrics)
         ckpt = tune.Checkpoint.from_directory(str(checkpoint_dir)) if checkpoint_dir else None
         tune.report(metrics, checkpoint=ckpt)
 
-    def restored_checkpoint(self) -> Path | None:
-        """Ray's checkpoint after a retry, else the newest one this trial wrote before an interruption."""
+    def _append(self, metrics: dict[str, float]) -> None:
+        with (self.cfg.trial_dir / RESULTS_FILE).open("a") as fh:
+            fh.write(json.dumps(metrics) + "\n")
+
+    def restored_checkpoint(self) -> Checkpoint | None:
+        """The newer of Ray's checkpoint (after a retry) and the newest one this trial saved on disk (after
+        the driver died, or a kill between saving and reporting). An iteration that was checkpointed but
+        never reported gets its results row now, so its metrics reach MLflow when the trial finishes."""
         from ray import tune
 
-        ckpt = tune.get_checkpoint()
-        if ckpt is not None:
-            return Path(ckpt.to_directory())
-        found = sorted((self.cfg.trial_dir / "checkpoints").glob("iter_*/trial_state.json"))
-        return found[-1].parent if found else None
+        found = [checkpoints.latest(self.cfg.trial_dir)]
+        ray_ckpt = tune.get_checkpoint()
+        if ray_ckpt is not None:
+            found.append(checkpoints.read(Path(ray_ckpt.to_directory())))
+        usable = [c for c in found if c is not None and c.trial_key == self.cfg.key]
+        if not usable:
+            return None
+        best = max(usable, key=lambda c: c.iteration)
+        if best.iteration not in {int(r["iteration"]) for r in _rows(self.cfg.trial_dir / RESULTS_FILE)}:
+            self._append({**best.metrics, "trial_s": 0.0})
+        return best
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def trial_function(config: dict[str, Any], trials: dict[str, str]) -> None:
@@ -60,7 +79,7 @@ def trial_function(config: dict[str, Any], trials: dict[str, str]) -> None:
     cfg = TrialConfig.model_validate_json(trials[config["trial_key"]])
     cfg.trial_dir.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    runner(cfg.trainable)(cfg, TuneReporter(cfg))
+    KINDS[cfg.trainable].run_function()(cfg, TuneReporter(cfg))
     done = {"trial_key": cfg.key, "duration_s": time.monotonic() - started, "finished_at": time.time()}
     tmp = cfg.trial_dir / (DONE_FILE + ".tmp")
     tmp.write_text(json.dumps(done))

@@ -1,7 +1,8 @@
 """Profiles: named bundles of model, data, budget and resources, chosen with `--profile`.
 
-Each profile is a YAML file in `profiles/`; its `params` are defaults for the trainable's typed
-hyperparameters and `smoke` holds the reduced budget that `--smoke` applies.
+Each profile is a YAML file in `profiles/`; `eval` holds defaults of the evaluation params every kind
+shares, `params.<kind>` defaults of each trainer kind's own params, and `smoke` the reduced budget
+that `--smoke` applies (the same two blocks).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from study.errors import UserError
 from study.yamlio import format_validation_error, load_yaml
-from trainables.specs import DataSpec, LoraSpec, ModelSpec
+from trainables.common.specs import DataSpec, LoraSpec, ModelSpec
 
 PROFILES_DIR = Path(__file__).resolve().parent.parent / "profiles"
 
@@ -29,10 +30,11 @@ class Resources(BaseModel):
 
 
 class Smoke(BaseModel):
-    """What `--smoke` shrinks: trainable params and problem counts."""
+    """What `--smoke` shrinks: evaluation and kind params, and problem counts."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    params: dict[str, Any] = Field(default_factory=dict)
+    eval: dict[str, Any] = Field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     n_train: int = Field(4, ge=1)
     n_eval: int = Field(4, ge=1)
 
@@ -46,9 +48,18 @@ class Profile(BaseModel):
     model: ModelSpec
     lora: LoraSpec = LoraSpec()
     data: DataSpec
-    params: dict[str, Any] = Field(default_factory=dict)
+    eval: dict[str, Any] = Field(default_factory=dict, description="EvalParams defaults (every kind).")
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict, description="Per kind: its params' defaults.")
     smoke: Smoke = Smoke()
     resources: Resources = Resources()
+
+    def defaults(self, kind: str) -> dict[str, Any]:
+        """This profile's parameter defaults for a kind: eval, then the kind's own."""
+        return {**self.eval, **self.params.get(kind, {})}
+
+    def smoke_overrides(self, kind: str) -> dict[str, Any]:
+        """What `--smoke` sets for a kind, over the space's values."""
+        return {**self.smoke.eval, **self.smoke.params.get(kind, {})}
 
 
 def available_profiles() -> list[str]:
@@ -62,6 +73,13 @@ def load_profile(name: str) -> Profile:
         raise UserError(f"--profile: unknown profile '{name}'; available: {', '.join(available_profiles())}")
     raw = load_yaml(path)
     try:
-        return Profile.model_validate(raw)
+        profile = Profile.model_validate(raw)
     except ValidationError as err:
         raise UserError(format_validation_error(path, err)) from None
+    from trainables.kinds import KINDS
+
+    for where, block in (("params", profile.params), ("smoke.params", profile.smoke.params)):
+        for kind in block:
+            if kind not in KINDS:
+                raise UserError(f"{path}: {where}.{kind}: {KINDS.miss(kind)}")
+    return profile

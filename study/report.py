@@ -1,7 +1,8 @@
 """`python -m study.report --study NAME`: rebuild a study's analysis report from MLflow alone.
 
-Reads the study run (its settings and outcomes table) and its trial runs (per-iteration metrics) from
-the tracking store, reruns the analysis, and writes report.md / report.html with tables and plots.
+Reads the study run's artifacts (the resolved study, study.json, and its outcomes table) and its trial
+runs (per-iteration metrics) from the tracking store, reruns the analysis, and writes report.md /
+report.html with tables and plots.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import pandas as pd
 from study.analysis_run import run_analysis
 from study.cli import Parser
 from study.errors import UserError, cli_errors
-from study.layout import OUTCOMES_FILE
+from study.layout import OUTCOMES_FILE, STUDY_FILE
+from study.resolve import ResolvedStudy
 from study.tracking import CONDITION, KIND, STUDY_ID
 
 
@@ -43,18 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--study-id: no study run '{args.study_id}' in {args.study}; drop --study-id for the latest")
     study = studies[0]
     outcomes = pd.read_csv(client.download_artifacts(study.info.run_id, OUTCOMES_FILE))
-    p = study.data.params
-    metrics = _trial_metrics(client, exp.experiment_id, study.data.tags[STUDY_ID], json.loads(p["metrics"]))
+    state = json.loads(Path(client.download_artifacts(study.info.run_id, STUDY_FILE)).read_text())
+    resolved = ResolvedStudy.model_validate(state["study"])
+    keep = [m.name for m in resolved.metrics]
+    metrics = _trial_metrics(client, exp.experiment_id, study.data.tags[STUDY_ID], keep)
     out = args.out or Path("report") / args.study
-    result, paths = run_analysis(
-        outcomes,
-        metrics,
-        baseline=p["baseline"],
-        primary_metric=p["primary_metric"],
-        comparisons=tuple(tuple(c) for c in json.loads(p["comparisons"])),
-        family=p["family"],
-        out_dir=out,
-    )
+    result, paths = run_analysis(outcomes, metrics, resolved, out_dir=out)
     print(result.summary_text())
     print(f"report: {out / 'report.html'} ({len(paths)} files)")
     return 0

@@ -1,4 +1,10 @@
-"""Space + profile + flags -> the frozen list of trials (conditions x seeds), each with its key."""
+"""Space + profile + flags -> the resolved study: built once, saved in study.json, read by everything after.
+
+The resolved study holds the expanded conditions (each with its trainer kind and overrides), the
+baseline, the comparisons, the metrics and every keyed trial (conditions x seeds). Grid points and
+Optuna draws are expanded here and nowhere else, so the driver, the summary, the analysis and
+`study.report` all see the same facts.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from study.errors import UserError
+from study.layout import TRIALS_DIR
 from study.profile import Profile
-from study.space import LoadedSpace, OptunaSpec
-from trainables.config import TrialConfig
-from trainables.params import PARAMS_BY_KIND
-from trainables.specs import DataSpec, SuiteSpec
+from study.space import LoadedSpace, MetricSpec, OptunaSpec
+from trainables.common.config import TrialConfig
+from trainables.common.specs import DataSpec, SuiteSpec
+from trainables.kinds import KINDS
 
 
 @dataclass(frozen=True)
@@ -28,8 +35,54 @@ class Options:
     sandbox_mode: str = "strict"
 
 
-def expand_conditions(loaded: LoadedSpace) -> dict[str, dict[str, Any]]:
-    """Named conditions, each crossed with the grid (if any): name -> parameter overrides."""
+class ResolvedCondition(BaseModel):
+    """One expanded condition: a named condition at one grid/Optuna point (point None: no grid)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    trainable: str
+    overrides: dict[str, Any]
+    point: str | None = None
+
+
+class ResolvedStudy(BaseModel):
+    """Everything a study is, resolved once from space x profile x flags."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: str
+    description: str = ""
+    source: str = ""
+    space_file: str
+    space_sha256: str
+    profile: str
+    smoke: bool
+    seeds: tuple[int, ...]
+    conditions: tuple[ResolvedCondition, ...]
+    baseline: str
+    comparisons: tuple[tuple[str, str], ...]
+    metrics: tuple[MetricSpec, ...]
+    family: str
+    trials: tuple[TrialConfig, ...]
+
+    @property
+    def primary_metric(self) -> MetricSpec:
+        return self.metrics[0]
+
+    @property
+    def condition_names(self) -> list[str]:
+        return [c.name for c in self.conditions]
+
+    @property
+    def trainables(self) -> list[str]:
+        """The trainer kinds of the study, in condition order, each once."""
+        return list(dict.fromkeys(c.trainable for c in self.conditions))
+
+    def keys(self) -> list[str]:
+        return [t.key for t in self.trials]
+
+
+def expand_conditions(loaded: LoadedSpace) -> tuple[ResolvedCondition, ...]:
+    """Named conditions, each crossed with the grid or the Optuna draws (if any), in expansion order."""
     space = loaded.space
     if space.optuna is not None:
         points = {f"optuna-{i:03d}": p for i, p in enumerate(optuna_configs(space.optuna))}
@@ -40,41 +93,34 @@ def expand_conditions(loaded: LoadedSpace) -> dict[str, dict[str, Any]]:
             point = dict(zip(keys, values, strict=True))
             points[",".join(f"{k}={v}" for k, v in point.items())] = point
     else:
-        return {name: dict(over or {}) for name, over in space.conditions.items()}
-    return {
-        f"{name}[{label}]": {**(over or {}), **point}
-        for name, over in space.conditions.items()
+        return tuple(ResolvedCondition(name=n, trainable=space.kind_of(n), overrides=space.overrides_of(n))
+                     for n in space.conditions)  # fmt: skip
+    return tuple(
+        ResolvedCondition(
+            name=f"{name}[{label}]",
+            trainable=space.kind_of(name),
+            overrides={**space.overrides_of(name), **point},
+            point=label,
+        )
+        for name in space.conditions
         for label, point in points.items()
-    }
+    )
 
 
-def _points(loaded: LoadedSpace) -> list[str]:
-    """Grid or Optuna point labels in expansion order ([] for a plain conditions space)."""
-    names = list(expand_conditions(loaded))
-    base = loaded.space.baseline
-    return [n[len(base) + 1 : -1] for n in names if n.startswith(base + "[")]
-
-
-def resolved_baseline(loaded: LoadedSpace) -> str:
-    """The baseline condition's name after expansion: the baseline at the first grid/Optuna point."""
-    points = _points(loaded)
-    return f"{loaded.space.baseline}[{points[0]}]" if points else loaded.space.baseline
-
-
-def resolved_comparisons(loaded: LoadedSpace) -> tuple[tuple[str, str], ...]:
-    """(treatment, baseline) pairs over expanded condition names.
-
-    Declared comparisons are made within each grid/Optuna point; by default every other expanded
-    condition is compared with the resolved baseline.
-    """
+def _baseline_and_comparisons(
+    loaded: LoadedSpace, conditions: tuple[ResolvedCondition, ...]
+) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The expanded baseline (the baseline at the first grid/Optuna point) and (treatment, baseline)
+    pairs: declared comparisons are made within each point; by default every other expanded condition
+    is compared with the baseline."""
     space = loaded.space
-    points = _points(loaded)
+    points = list(dict.fromkeys(c.point for c in conditions if c.point is not None))
+    base = f"{space.baseline}[{points[0]}]" if points else space.baseline
     if space.comparisons and points:
-        return tuple((f"{t}[{p}]", f"{b}[{p}]") for p in points for t, b in space.comparisons)
+        return base, tuple((f"{t}[{p}]", f"{b}[{p}]") for p in points for t, b in space.comparisons)
     if space.comparisons:
-        return space.comparisons
-    base = resolved_baseline(loaded)
-    return tuple((c, base) for c in expand_conditions(loaded) if c != base)
+        return base, space.comparisons
+    return base, tuple((c.name, base) for c in conditions if c.name != base)
 
 
 def optuna_configs(spec: OptunaSpec) -> list[dict[str, Any]]:
@@ -103,35 +149,32 @@ def optuna_configs(spec: OptunaSpec) -> list[dict[str, Any]]:
     return configs
 
 
-def seeds_for(loaded: LoadedSpace, opts: Options) -> tuple[int, ...]:
-    return tuple(range(opts.seeds)) if opts.seeds is not None else loaded.space.seed_list
-
-
-def resolve_trials(
+def resolve_study(
     loaded: LoadedSpace, profile: Profile, opts: Options, out_dir: Path, cache_dir: Path
-) -> list[TrialConfig]:
-    """Every (condition, seed) trial, fully resolved and validated."""
+) -> ResolvedStudy:
+    """The study, fully resolved and validated: every (condition, seed) trial with its key."""
     space = loaded.space
-    params_cls = PARAMS_BY_KIND[space.trainable]
+    conditions = expand_conditions(loaded)
+    baseline, comparisons = _baseline_and_comparisons(loaded, conditions)
+    seeds = tuple(range(opts.seeds)) if opts.seeds is not None else space.seed_list
     model = profile.model.model_copy(update={"source": opts.model}) if opts.model else profile.model
     data = _data(profile, opts.smoke)
     trials = []
-    for cname, overrides in expand_conditions(loaded).items():
-        merged = {**profile.params, **space.params, **overrides}
-        if opts.smoke:
-            merged.update(profile.smoke.params)
+    for cond in conditions:
+        merged = {**profile.defaults(cond.trainable), **space.params, **cond.overrides}
+        if opts.smoke:  # the smoke budget wins over the space's own budget
+            merged.update(profile.smoke_overrides(cond.trainable))
         try:
-            params = params_cls.model_validate(merged)
+            params = KINDS[cond.trainable].params.model_validate({**merged, "kind": cond.trainable})
         except ValidationError as err:
             first = err.errors()[0]
             key = ".".join(str(x) for x in first["loc"])
-            raise UserError(f"{loaded.path}: conditions.{cname}.{key}: {first['msg']}; fix the value") from None
-        for seed in seeds_for(loaded, opts):
+            raise UserError(f"{loaded.path}: conditions.{cond.name}.{key}: {first['msg']}; fix the value") from None
+        for seed in seeds:
             cfg = TrialConfig(
                 study=space.name,
-                condition=cname,
+                condition=cond.name,
                 seed=seed,
-                trainable=space.trainable,
                 profile=profile.name,
                 params=params,
                 model=model,
@@ -143,8 +186,23 @@ def resolve_trials(
                 cache_dir=cache_dir,
                 mbpp_dir=opts.mbpp_dir,
             )
-            trials.append(cfg.model_copy(update={"trial_dir": out_dir / "trials" / cfg.key}))
-    return trials
+            trials.append(cfg.model_copy(update={"trial_dir": out_dir / TRIALS_DIR / cfg.key}))
+    return ResolvedStudy(
+        name=space.name,
+        description=space.description,
+        source=space.source,
+        space_file=str(loaded.path),
+        space_sha256=loaded.sha256,
+        profile=profile.name,
+        smoke=opts.smoke,
+        seeds=seeds,
+        conditions=conditions,
+        baseline=baseline,
+        comparisons=comparisons,
+        metrics=space.metrics,
+        family=space.family,
+        trials=tuple(trials),
+    )
 
 
 def _data(profile: Profile, smoke: bool) -> DataSpec:

@@ -20,11 +20,10 @@ from study.lifecycle import StudyHooks, combined_outcomes, is_done, log_conditio
 from study.profile import Profile, available_profiles, load_profile
 from study.progress import Progress, fmt_s
 from study.provenance import file_sha256, git_sha, package_versions
-from study.resolve import Options, expand_conditions, resolve_trials, resolved_baseline, resolved_comparisons
-from study.space import LoadedSpace, available_spaces, load_space
+from study.resolve import Options, ResolvedStudy, resolve_study
+from study.space import available_spaces, load_space
 from study.summary import final_table, render, summarize
 from study.tracking import Tracker, default_artifact_location, default_tracking_uri, flatten, ui_command
-from trainables.config import TrialConfig
 
 DEFAULT_CACHE = Path.home() / ".cache" / "codeablate"
 
@@ -59,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     loaded = load_space(args.space)
     profile = load_profile(args.profile)
     out_dir = (args.out or Path("out") / loaded.space.name).resolve()
-    from trainables.problems import mbpp_dir_from
+    from trainables.common.problems import mbpp_dir_from
 
     opts = Options(
         seeds=args.seeds,
@@ -68,19 +67,21 @@ def main(argv: list[str] | None = None) -> int:
         mbpp_dir=mbpp_dir_from(args.mbpp_dir),
         sandbox_mode=args.sandbox,
     )
-    trials = resolve_trials(loaded, profile, opts, out_dir, args.cache_dir.resolve())
-    state = _check_out_dir(out_dir, trials, args.resume)
-    provenance = _prepare(loaded, profile, trials[0], args.address)  # fails before anything is written
+    study = resolve_study(loaded, profile, opts, out_dir, args.cache_dir.resolve())
+    state = _check_out_dir(out_dir, study.keys(), args.resume)
+    provenance = _prepare(study, profile, args.address)  # fails before anything is written
     uri = args.tracking_uri or default_tracking_uri(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / STUDY_FILE, {**state, "tracking_uri": uri, "argv": sys.argv})
-    return _run(args, loaded, profile, trials, state, uri, provenance, out_dir)
+    write_json(
+        out_dir / STUDY_FILE,
+        {**state, "tracking_uri": uri, "argv": sys.argv, "study": study.model_dump(mode="json")},
+    )
+    return _run(args, study, profile, state, uri, provenance, out_dir)
 
 
-def _check_out_dir(out_dir: Path, trials: list[TrialConfig], resume: bool) -> dict:
+def _check_out_dir(out_dir: Path, keys: list[str], resume: bool) -> dict:
     """New study: a fresh folder. --resume: the same trials as the interrupted study."""
     path = out_dir / STUDY_FILE
-    keys = [t.key for t in trials]
     if path.is_file():
         state = json.loads(path.read_text())
         if not resume:
@@ -98,12 +99,13 @@ def _check_out_dir(out_dir: Path, trials: list[TrialConfig], resume: bool) -> di
     return {"study_id": uuid.uuid4().hex[:12], "created": time.time(), "trial_keys": keys}
 
 
-def _prepare(loaded: LoadedSpace, profile: Profile, cfg: TrialConfig, address: str | None) -> dict[str, str]:
+def _prepare(study: ResolvedStudy, profile: Profile, address: str | None) -> dict[str, str]:
     """Check the sandbox, data and model before Ray starts; return the provenance params."""
     from executors import SandboxExecutor, SandboxUnavailable
-    from trainables.models import resolve_source
-    from trainables.problems import DataUnavailable, fingerprint, load_suite, load_train
+    from trainables.common.models import resolve_source
+    from trainables.common.problems import DataUnavailable, fingerprint, load_suite, load_train
 
+    cfg = study.trials[0]
     try:
         with SandboxExecutor(workers=1, mode=cfg.sandbox_mode) as ex:
             ex.run([])
@@ -127,8 +129,8 @@ def _prepare(loaded: LoadedSpace, profile: Profile, cfg: TrialConfig, address: s
     source = resolve_source(cfg.model, cfg.cache_dir, progress=lambda m: print(f"[tiny model] {m}", flush=True))
     return {
         "git_sha": git_sha(),
-        "space_file": str(loaded.path),
-        "space_sha256": loaded.sha256,
+        "space_file": study.space_file,
+        "space_sha256": study.space_sha256,
         "profile_sha256": file_sha256(Path(__file__).resolve().parent.parent / "profiles" / f"{profile.name}.yaml"),
         "model.resolved": source,
         **hashes,
@@ -143,46 +145,48 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def _run(args, loaded, profile, trials, state, uri, provenance, out_dir) -> int:
+def _run(args, study: ResolvedStudy, profile: Profile, state, uri, provenance, out_dir: Path) -> int:
     from study.orchestrate import run_trials
 
-    space = loaded.space
+    trials = list(study.trials)
     artifacts = None if args.tracking_uri else default_artifact_location(out_dir)
-    tracker = Tracker(uri, experiment=space.name, study_id=state["study_id"], artifact_location=artifacts)
+    tracker = Tracker(uri, experiment=study.name, study_id=state["study_id"], artifact_location=artifacts)
     study_params = {
-        "space": space.name,
+        "space": study.name,
         "profile": profile.name,
-        "trainable": space.trainable,
-        "baseline": resolved_baseline(loaded),
-        "seeds": str([t.seed for t in trials if t.condition == trials[0].condition]),
-        "smoke": str(args.smoke),
+        "trainables": ",".join(study.trainables),
+        "baseline": study.baseline,
+        "seeds": ",".join(map(str, study.seeds)),
+        "smoke": str(study.smoke),
         "n_trials": str(len(trials)),
-        "primary_metric": space.primary_metric.name,
-        "comparisons": json.dumps(resolved_comparisons(loaded)),
-        "family": space.family,
-        "metrics": json.dumps([m.name for m in space.metrics]),
+        "primary_metric": study.primary_metric.name,
+        "family": study.family,
         **provenance,
     }
-    study_run = tracker.study_run(f"{space.name} [{profile.name}{' smoke' if args.smoke else ''}]", study_params)
-    conditions = expand_conditions(loaded)
+    study_run = tracker.study_run(f"{study.name} [{profile.name}{' smoke' if study.smoke else ''}]", study_params)
+    tracker.log_artifacts(study_run, [out_dir / STUDY_FILE])  # the resolved study, read back by study.report
     condition_runs = {
-        name: tracker.condition_run(study_run, space.name, name, flatten("override", over) or {"override": "{}"})
-        for name, over in conditions.items()
+        c.name: tracker.condition_run(
+            study_run, study.name, c.name, {"trainable": c.trainable, **flatten("override", c.overrides)}
+        )
+        for c in study.conditions
     }
-    progress = Progress(space.name, len(trials), already_done=sum(is_done(t) for t in trials))
-    hooks = StudyHooks(tracker, progress, trials, condition_runs, provenance, space.primary_metric.name)
+    progress = Progress(study.name, len(trials), already_done=sum(is_done(t) for t in trials))
+    hooks = StudyHooks(tracker, progress, trials, condition_runs, provenance, study.primary_metric.name)
     for t in trials:  # finished on disk before an interruption: make sure MLflow has them, once
         hooks.finalize(t.key)
     pending = [t for t in trials if not is_done(t)]
+    n_cond = len(study.conditions)
     print(
-        f"study {space.name}: {len(trials)} trials ({len(conditions)} conditions x "
-        f"{len(trials) // len(conditions)} seeds), {len(pending)} to run; out {out_dir}",
+        f"study {study.name}: {len(trials)} trials ({n_cond} conditions x {len(study.seeds)} seeds), "
+        f"{len(pending)} to run; out {out_dir}",
         flush=True,
     )
     wall = time.monotonic()
     if pending:
+        order = study.condition_names
         run_trials(
-            sorted(pending, key=lambda t: (t.seed, list(conditions).index(t.condition))),
+            sorted(pending, key=lambda t: (t.seed, order.index(t.condition))),
             hooks,
             storage=out_dir / RAY_DIR,
             name=f"tune-{state['study_id']}",
@@ -194,23 +198,21 @@ def _run(args, loaded, profile, trials, state, uri, provenance, out_dir) -> int:
         )
     for t in trials:
         hooks.finalize(t.key)
-    return _report(tracker, study_run, condition_runs, loaded, trials, out_dir, uri, time.monotonic() - wall)
+    return _report(tracker, study_run, condition_runs, study, out_dir, uri, time.monotonic() - wall)
 
 
-def _report(tracker, study_run, condition_runs, loaded, trials, out_dir, uri, wall_s) -> int:
-    space = loaded.space
-    final = final_table([t for t in trials if is_done(t)])
-    order = list(expand_conditions(loaded))
-    baseline = resolved_baseline(loaded)
-    summary = summarize(final, space.metrics, baseline, order)
-    text = render(summary, baseline)
+def _report(tracker, study_run, condition_runs, study: ResolvedStudy, out_dir: Path, uri: str, wall_s: float) -> int:
+    trials = list(study.trials)
+    done = [t for t in trials if is_done(t)]
+    final = final_table(done)
+    summary = summarize(final, study.metrics, study.baseline, study.condition_names)
+    text = render(summary, study.baseline)
     summary.to_csv(out_dir / SUMMARY_CSV, index=False)
     (out_dir / SUMMARY_TXT).write_text(text + "\n")
     outcomes = combined_outcomes(trials)
     outcomes.to_csv(out_dir / OUTCOMES_FILE, index=False)
     log_condition_aggregates(tracker, condition_runs, final)
     tracker.log_artifacts(study_run, [out_dir / SUMMARY_CSV, out_dir / SUMMARY_TXT, out_dir / OUTCOMES_FILE])
-    done = [t for t in trials if is_done(t)]
     from study.lifecycle import duration
 
     sequential = sum(duration(t) for t in done)
@@ -221,7 +223,7 @@ def _report(tracker, study_run, condition_runs, loaded, trials, out_dir, uri, wa
             tracker.finish(run_id)
         tracker.finish(study_run)
     print("\n== Summary (final iteration, mean +/- sd over seeds)\n" + text)
-    _analyze(tracker, study_run, loaded, done, outcomes, out_dir)
+    _analyze(tracker, study_run, study, done, outcomes, out_dir)
     print(f"\nwall {fmt_s(wall_s)}; trials' own time {fmt_s(sequential)}; outcomes: {out_dir / OUTCOMES_FILE}")
     if failed:
         print(f"{failed} of {len(trials)} trials did not finish; rerun the same command with --resume", file=sys.stderr)
@@ -229,31 +231,22 @@ def _report(tracker, study_run, condition_runs, loaded, trials, out_dir, uri, wa
     return 1 if failed else 0
 
 
-def _analyze(tracker, study_run, loaded, done, outcomes, out_dir) -> None:
+def _analyze(tracker, study_run, study: ResolvedStudy, done, outcomes, out_dir: Path) -> None:
     """Seed statistics and significance tests from the outcomes; logged as the study's analysis run."""
     from analysis import AnalysisInputError
     from study.analysis_run import log_analysis, metrics_table, run_analysis
     from study.summary import trial_results
 
-    space = loaded.space
     if outcomes.empty:
         return
     results = {(t.condition, t.seed): trial_results(t.trial_dir) for t in done}
-    metrics = metrics_table(results, keep=[m.name for m in space.metrics])
+    metrics = metrics_table(results, keep=[m.name for m in study.metrics])
     try:
-        result, paths = run_analysis(
-            outcomes,
-            metrics,
-            baseline=resolved_baseline(loaded),
-            primary_metric=space.primary_metric.name,
-            comparisons=resolved_comparisons(loaded),
-            family=space.family,
-            out_dir=out_dir / ANALYSIS_DIR,
-        )
+        result, paths = run_analysis(outcomes, metrics, study, out_dir=out_dir / ANALYSIS_DIR)
     except AnalysisInputError as err:
         print(f"\nanalysis skipped: {err}")
         return
-    log_analysis(tracker, study_run, f"{space.name}__analysis", out_dir / OUTCOMES_FILE, result, paths)
+    log_analysis(tracker, study_run, f"{study.name}__analysis", out_dir / OUTCOMES_FILE, result, paths)
     print("\n== Analysis\n" + result.summary_text())
     print(f"report: {out_dir / ANALYSIS_DIR / 'report.html'}")
 

@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from study.errors import UserError
 from study.yamlio import format_validation_error, load_yaml
-from trainables.metrics import is_known_metric
-from trainables.params import PARAMS_BY_KIND, PLANNED_KINDS, TRL_NAMES
+from trainables.common.metrics import is_known_metric
+from trainables.common.params import RESERVED
+from trainables.kinds import KINDS, PLANNED
 
 SPACES_DIR = Path(__file__).resolve().parent.parent / "search_spaces"
 
@@ -61,11 +62,16 @@ class SearchSpace(_Frozen):
     name: str
     description: str = ""
     source: str = Field("", description="Where the ablation comes from, e.g. a seed document and table.")
-    trainable: Literal["grpo", "dpo", "sft"]
+    trainable: str = Field(
+        description="Default trainer kind of the conditions (trainables/kinds); a condition "
+        "may name its own with `trainable:`."
+    )
     seeds: int | tuple[int, ...] = Field(3, description="A count (0..n-1) or an explicit list.")
     baseline: str
     params: dict[str, Any] = Field(default_factory=dict, description="Overrides shared by every condition.")
-    conditions: dict[str, dict[str, Any]] = Field(min_length=1)
+    conditions: dict[str, dict[str, Any]] = Field(
+        min_length=1, description="name -> parameter overrides (and optionally `trainable: <kind>`)."
+    )
     grid: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
     optuna: OptunaSpec | None = None
     metrics: tuple[MetricSpec, ...] = Field(min_length=1)
@@ -88,6 +94,14 @@ class SearchSpace(_Frozen):
     @property
     def primary_metric(self) -> MetricSpec:
         return self.metrics[0]
+
+    def kind_of(self, condition: str) -> str:
+        """The trainer kind of a condition: its own `trainable:` or the space's."""
+        return str((self.conditions[condition] or {}).get("trainable", self.trainable))
+
+    def overrides_of(self, condition: str) -> dict[str, Any]:
+        """A condition's parameter overrides (without its `trainable:`)."""
+        return {k: v for k, v in (self.conditions[condition] or {}).items() if k != "trainable"}
 
 
 class LoadedSpace(BaseModel):
@@ -122,12 +136,22 @@ def load_space(name: str) -> LoadedSpace:
     return LoadedSpace(space=space, path=path, sha256=hashlib.sha256(path.read_bytes()).hexdigest())
 
 
-def _check_semantics(path: Path, space: SearchSpace) -> None:
-    if space.trainable not in PARAMS_BY_KIND:
+def _check_kind(path: Path, where: str, kind: str) -> None:
+    if kind in KINDS:
+        return
+    if kind in PLANNED:
         raise UserError(
-            f"{path}: trainable: '{space.trainable}' is planned but has no trainable yet "
-            f"(planned: {', '.join(PLANNED_KINDS)}); use one of: {', '.join(PARAMS_BY_KIND)}"
+            f"{path}: {where}: '{kind}' is planned but has no trainable yet (planned: {', '.join(PLANNED)}); "
+            f"use one of: {', '.join(KINDS)}"
         )
+    raise UserError(f"{path}: {where}: {KINDS.miss(kind)}")
+
+
+def _check_semantics(path: Path, space: SearchSpace) -> None:
+    _check_kind(path, "trainable", space.trainable)
+    for cname in space.conditions:
+        if "trainable" in (space.conditions[cname] or {}):
+            _check_kind(path, f"conditions.{cname}.trainable", space.kind_of(cname))
     names = list(space.conditions)
     if space.baseline not in space.conditions:
         raise UserError(f"{path}: baseline: '{space.baseline}' is not a condition; use one of: {', '.join(names)}")
@@ -139,13 +163,15 @@ def _check_semantics(path: Path, space: SearchSpace) -> None:
             raise UserError(f"{path}: comparisons.{i}: compares '{pair[0]}' with itself; name two conditions")
     if space.optuna is not None and space.grid:
         raise UserError(f"{path}: optuna: a space has either a grid or an optuna block, not both; remove one")
-    known = set(PARAMS_BY_KIND[space.trainable].model_fields)
-    _check_keys(path, "params", space.params, known, space.trainable)
-    for cname, overrides in space.conditions.items():
-        _check_keys(path, f"conditions.{cname}", overrides or {}, known, space.trainable)
-    _check_keys(path, "grid", space.grid, known, space.trainable)
+    kinds = sorted({space.kind_of(c) for c in names})  # shared keys must suit every condition's kind
+    for kind in kinds:
+        _check_keys(path, "params", space.params, kind)
+        _check_keys(path, "grid", space.grid, kind)
+        if space.optuna is not None:
+            _check_keys(path, "optuna.params", space.optuna.params, kind)
+    for cname in names:
+        _check_keys(path, f"conditions.{cname}", space.overrides_of(cname), space.kind_of(cname))
     if space.optuna is not None:
-        _check_keys(path, "optuna.params", space.optuna.params, known, space.trainable)
         for pname, p in space.optuna.params.items():
             if p.type == "categorical" and not p.choices:
                 raise UserError(f"{path}: optuna.params.{pname}.choices: missing; list the categories")
@@ -157,18 +183,17 @@ def _check_semantics(path: Path, space: SearchSpace) -> None:
     for i, metric in enumerate(space.metrics):
         if not is_known_metric(metric.name):
             raise UserError(
-                f"{path}: metrics.{i}.name: unknown metric '{metric.name}'; use eval/<suite>/pass_at_<k> "
-                "or one of the train/ metrics listed in trainables/metrics.py"
+                f"{path}: metrics.{i}.name: unknown metric '{metric.name}'; use eval/<suite>/pass_at_<k>, "
+                "train/reward/<reward>, or a train/ metric of a kind (trainables/kinds/__init__.py)"
             )
 
 
-def _check_keys(path: Path, where: str, given: dict[str, Any], known: set[str], kind: str) -> None:
+def _check_keys(path: Path, where: str, given: dict[str, Any], kind: str) -> None:
+    spec = KINDS[kind]
+    known = spec.user_params()
     for key in given:
-        if key not in known:
-            close = (
-                [TRL_NAMES[key]]
-                if TRL_NAMES.get(key) in known
-                else difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
-            )
-            hint = f"did you mean '{close[0]}'?" if close else f"see trainables/params.py for {kind} parameters"
+        if key in RESERVED or key not in known:
+            trl = spec.trl_names.get(key)
+            close = [trl] if trl in known else difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else f"see {spec.params.__module__} for {kind} parameters"
             raise UserError(f"{path}: {where}.{key}: unknown parameter of {kind}; {hint}")

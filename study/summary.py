@@ -8,9 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.aggregate import condition_aggregates
 from study.layout import RESULTS_FILE
 from study.space import MetricSpec
-from trainables.config import TrialConfig
+from trainables.common.config import TrialConfig
 
 
 def trial_results(trial_dir: Path) -> list[dict[str, float]]:
@@ -41,32 +42,20 @@ def is_rate(metric: str) -> bool:
 
 
 def summarize(final: pd.DataFrame, metrics: tuple[MetricSpec, ...], baseline: str, order: list[str]) -> pd.DataFrame:
-    """Rows (condition, metric): n, mean, sd, delta vs baseline (percentage points for rates)."""
-    rows = []
-    for m in metrics:
-        if final.empty or m.name not in final:
-            continue
-        base = final.loc[final.condition == baseline, m.name].dropna()
-        for cond in order:
-            vals = final.loc[final.condition == cond, m.name].dropna().to_numpy(dtype=float)
-            if vals.size == 0:
-                continue
-            mean = float(vals.mean())
-            delta = mean - float(base.mean()) if base.size and cond != baseline else np.nan
-            scale = 100.0 if is_rate(m.name) else 1.0
-            rows.append(
-                {
-                    "condition": cond,
-                    "metric": m.name,
-                    "direction": m.direction,
-                    "n_seeds": int(vals.size),
-                    "mean": mean,
-                    "sd": float(vals.std(ddof=1)) if vals.size > 1 else np.nan,
-                    "delta": delta * scale,
-                    "delta_unit": "pp" if is_rate(m.name) else "abs",
-                }
-            )
-    return pd.DataFrame(rows)
+    """Rows (condition, metric): n, mean, sd (analysis.aggregate), delta vs baseline (pp for rates)."""
+    agg = condition_aggregates(final, [m.name for m in metrics], order)
+    if agg.empty:
+        return agg
+    direction = {m.name: m.direction for m in metrics}
+    base = agg[agg.condition == baseline].set_index("metric")["mean"]
+    agg.insert(2, "direction", agg.metric.map(direction))
+    scale = agg.metric.map(lambda m: 100.0 if is_rate(m) else 1.0)
+    agg["delta"] = [
+        (r.mean - base[r.metric]) * s if r.condition != baseline and r.metric in base else np.nan
+        for r, s in zip(agg.itertuples(), scale, strict=True)
+    ]
+    agg["delta_unit"] = agg.metric.map(lambda m: "pp" if is_rate(m) else "abs")
+    return agg
 
 
 def render(summary: pd.DataFrame, baseline: str) -> str:

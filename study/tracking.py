@@ -57,10 +57,10 @@ class Tracker:
         self.artifact_location = artifact_location
         self._client: Any = None
         self._exp_id: str | None = None
-        self._last_step: dict[str, int] = {}
+        self._steps: dict[str, set[int]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_client": None, "_exp_id": None, "_last_step": {}}
+        return {**self.__dict__, "_client": None, "_exp_id": None, "_steps": {}}
 
     @property
     def client(self) -> Any:
@@ -128,13 +128,14 @@ class Tracker:
         return run is not None and run.info.status == "FINISHED"
 
     def log_result(self, run_id: str, metrics: dict[str, float], step: int) -> bool:
-        """Log one iteration's metrics at `step`; a step already logged is skipped (resume)."""
+        """Log one iteration's metrics at `step`; a step already logged is skipped (resume). Steps are
+        tracked as a set, not a maximum: a resumed trial may report an earlier step after a later one."""
         from mlflow.entities import Metric
 
-        if run_id not in self._last_step:
+        if run_id not in self._steps:
             history = self.client.get_metric_history(run_id, STEP_KEY)
-            self._last_step[run_id] = max((m.step for m in history), default=-1)
-        if step <= self._last_step[run_id]:
+            self._steps[run_id] = {int(m.step) for m in history}
+        if step in self._steps[run_id]:
             return False
         ts = _now_ms()
         batch = [
@@ -146,7 +147,7 @@ class Tracker:
         batch = [m for m in batch if m.key != STEP_KEY] + [Metric(STEP_KEY, float(step), ts, step)]
         for i in range(0, len(batch), 500):
             self.client.log_batch(run_id, metrics=batch[i : i + 500])
-        self._last_step[run_id] = step
+        self._steps[run_id].add(step)
         return True
 
     def log_summary(self, run_id: str, metrics: dict[str, float]) -> None:
@@ -178,13 +179,6 @@ class Tracker:
 
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
         self.client.set_terminated(run_id, status=status)
-
-    def runs_of_kind(self, kind: str) -> list[Any]:
-        return self.client.search_runs(
-            [self.experiment_id],
-            filter_string=f"tags.`{STUDY_ID}` = '{self.study_id}' and tags.`{KIND}` = '{kind}'",
-            max_results=10_000,
-        )
 
 
 def _now_ms() -> int:

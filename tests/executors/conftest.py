@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from executors import ExecResult, Job, Limits, SandboxExecutor
+from trainables.common.rewards import exec_reward
 
 REPO = Path(__file__).resolve().parents[2]
 LIMITS = Limits(per_test_s=1.0, program_s=3.0, memory_mb=512, output_bytes=64 << 10, file_bytes=1 << 20)
@@ -76,7 +77,7 @@ class Contained:
         (r,) = self.ex.run([job])
         wall = time.monotonic() - t0
         assert r.category in cats or any(r.category.startswith(c + ":") for c in cats), r
-        assert r.reward <= max_reward, r
+        assert (exec_reward(r) or 0.0) <= max_reward, r
         assert wall <= max_wall, (wall, r)
         assert r.isolation == "strict"
         after = (_digest(self.sentinel), _digest(REPO / "pyproject.toml"), self.ex.stats.worker_restarts)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from executors import Job
+from trainables.common.rewards import exec_reward
 
 TOK1, TOK2, TOK3 = "tok-1a2b3c", "tok-4d5e6f", "tok-7a8b9c"
 
@@ -108,7 +109,7 @@ def test_stateful_program_sees_calls_in_order(contained):
     program = "n = []\ndef f(x):\n    n.append(x)\n    return list(n)\n"
     tests = ("assert f(1) == [1]", "assert f(2) == [1, 2]", "assert f(3) == [1, 2, 3]")
     r = contained(Job("state", program, tests), "pass", 1.0)
-    assert r.reward == 1.0
+    assert exec_reward(r) == 1.0
 
 
 # HumanEval/32 and /38 shapes: the tests call a helper the prompt defines.
@@ -124,7 +125,7 @@ CYCLIC_TEST = (
 def test_trusted_helper_poly_passes_honest_solution(contained):
     job = Job("poly-ok", POLY_PROMPT + POLY_SOLUTION, test=POLY_TEST, entry_point="find_zero", helpers=POLY_PROMPT)
     r = contained(job, "pass", 1.0)
-    assert r.reward == 1.0
+    assert exec_reward(r) == 1.0
 
 
 @pytest.mark.parametrize(
@@ -179,4 +180,4 @@ def test_dry_run_leaves_the_tests_random_state_alone(contained):
         "    for _ in range(5):\n        assert candidate(rng.randint(0, 10**6)) == ref.randint(0, 10**6) + 1\n"
     )
     r = contained(Job("rng", "def inc(x):\n    return x + 1\n", test=check, entry_point="inc"), "pass", 1.0)
-    assert r.reward == 1.0
+    assert exec_reward(r) == 1.0

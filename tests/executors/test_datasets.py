@@ -8,6 +8,7 @@ import pytest
 from conftest import mbpp_dir
 
 from executors import Job, Limits, SandboxExecutor
+from trainables.common.rewards import exec_reward
 
 SLOW_MBPP = {"123"}  # amicable numbers up to 9999: seconds of pure Python, may time out on a busy machine
 
@@ -41,7 +42,7 @@ def test_all_164_humaneval_canonical_solutions_pass(wide, he_problems):
     res = wide.run([_he_job(k, p, p["canonical_solution"]) for k, p in he_problems.items()])
     assert len(res) == 164
     assert [r.id for r in res if r.category != "pass"] == []
-    assert all(r.reward == 1.0 for r in res)
+    assert all(exec_reward(r) == 1.0 for r in res)
 
 
 @pytest.mark.parametrize("body", ["    return None\n", "    raise NotImplementedError\n"])
@@ -49,7 +50,7 @@ def test_humaneval_wrong_solutions_fail(wide, he_problems, body):
     res = wide.run([_he_job(k, p, body) for k, p in he_problems.items()])
     passing = [r.id for r in res if r.passed == r.total]
     assert passing == []
-    assert all(r.reward < 1.0 for r in res)
+    assert all(exec_reward(r) < 1.0 for r in res)
 
 
 def test_humaneval_swapped_solutions_fail(wide, he_problems):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from executors import Job
+from trainables.common.rewards import exec_reward
 
 RT, TO = -0.1, -0.3
 TOKEN = "tok-5f1e9c"
@@ -181,7 +182,7 @@ def test_os_exit_after_first_call_keeps_only_genuine_results(contained):
 def test_hardcoded_visible_answers_fail_hidden_tests(contained):
     program = "def add(a, b):\n    return {(1, 2): 3}.get((a, b), 0)\n"
     r = contained(Job("hard", program, ("assert add(1, 2) == 3", "assert add(5, 6) == 11")), "wrong_answer", 0.5)
-    assert r.reward == 0.5
+    assert exec_reward(r) == 0.5
 
 
 HE_TEST = f"def check(candidate):\n    assert candidate(1) == {TOKEN!r}\n    assert candidate(2) == 'b'\n"

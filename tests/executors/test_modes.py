@@ -10,6 +10,7 @@ import glob
 import pytest
 
 from executors import Job, Limits, SandboxExecutor, SandboxUnavailable
+from trainables.common.rewards import exec_reward
 
 LIMITS = Limits(per_test_s=1.0, program_s=3.0, memory_mb=512)
 TESTS = ("assert add(1, 2) == 3", "assert add(2, 2) == 4")
@@ -48,7 +49,7 @@ def test_weak_mode_runs_records_it_and_still_judges_outside_the_program():
         res = {r.id: r for r in ex.run(jobs)}
     assert set(glob.glob("/tmp/sandbox-*")) <= scratch_before  # without a tmpfs, scratch is a temp dir: removed
     assert all(r.isolation == "weak" for r in res.values())
-    assert res["honest"].category == "pass" and res["honest"].reward == 1.0
+    assert res["honest"].category == "pass" and exec_reward(res["honest"]) == 1.0
     assert res["wrong"].category == "wrong_answer" and res["wrong"].passed == 0
     assert res["forged_eq"].passed == 0
     assert res["exit_early"].passed == 0

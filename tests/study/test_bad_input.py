@@ -31,8 +31,27 @@ SPACE_CASES = [
     ("not_a_mapping", "- a\n- b\n", ["expected a mapping"]),
     ("unknown_top_key", GOOD + "seed: 3\n", ["seed: unknown key", "remove it or check its spelling"]),
     ("missing_trainable", GOOD.replace("trainable: grpo\n", ""), ["trainable: Field required", "add it"]),
-    ("bad_trainable", GOOD.replace("trainable: grpo", "trainable: ppo"), ["trainable:", "allowed values"]),
+    (
+        "bad_trainable",
+        GOOD.replace("trainable: grpo", "trainable: ppo"),
+        ["trainable:", "did you mean 'grpo'", "valid: grpo"],
+    ),
+    (
+        "bad_condition_kind",
+        GOOD.replace("conditions:\n", "conditions:\n  Z: {trainable: rl}\n"),
+        ["conditions.Z.trainable:", "unknown trainer kind 'rl'", "valid: grpo"],
+    ),
     ("planned_trainable", GOOD.replace("trainable: grpo", "trainable: dpo"), ["trainable:", "use one of: grpo"]),
+    (
+        "reserved_kind_key",
+        GOOD.replace("conditions:\n", "conditions:\n  Z: {kind: grpo}\n"),
+        ["conditions.Z.kind:", "unknown parameter of grpo"],
+    ),
+    (
+        "unknown_reward",
+        GOOD.replace("conditions:\n", "conditions:\n  Z: {rewards: {exac: 1.0}}\n"),
+        ["unknown reward function 'exac'", "did you mean 'exec'"],
+    ),
     ("baseline_unknown", GOOD.replace("baseline: A", "baseline: Z"), ["baseline: 'Z'", "use one of: A, B"]),
     (
         "unknown_param",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from study.profile import load_profile
-from study.resolve import Options, expand_conditions, resolve_trials
+from study.resolve import Options, expand_conditions, resolve_study
 from study.space import load_space
 
 
 def _trials(tmp_path: Path, **opts):
-    return resolve_trials(load_space("aux_kl"), load_profile("tiny"), Options(**opts), tmp_path, tmp_path / "c")
+    return resolve_study(load_space("aux_kl"), load_profile("tiny"), Options(**opts), tmp_path, tmp_path / "c").trials
 
 
 def test_aux_kl_is_three_conditions_by_three_seeds(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_seeds_flag_overrides_count_and_smoke_changes_keys(tmp_path: Path) -> No
 def test_seed_is_a_replicate_not_a_search_dimension(tmp_path: Path) -> None:
     trials = _trials(tmp_path)
     a = [t for t in trials if t.condition == "A"]
-    assert len({t.params for t in a}) == 1  # same params for every seed of a condition
+    assert len({t.params.model_dump_json() for t in a}) == 1  # same params for every seed of a condition
     assert len({t.config_hash() for t in a}) == 3  # the seed is in the key
 
 
@@ -54,8 +54,8 @@ def test_grid_crosses_each_condition(tmp_path: Path) -> None:
         "grid: {lr: [0.001, 0.01]}\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
     )
     loaded = load_space(str(space))
-    assert list(expand_conditions(loaded)) == ["A[lr=0.001]", "A[lr=0.01]", "B[lr=0.001]", "B[lr=0.01]"]
-    trials = resolve_trials(loaded, load_profile("tiny"), Options(), tmp_path, tmp_path)
+    assert [c.name for c in expand_conditions(loaded)] == ["A[lr=0.001]", "A[lr=0.01]", "B[lr=0.001]", "B[lr=0.01]"]
+    trials = resolve_study(loaded, load_profile("tiny"), Options(), tmp_path, tmp_path).trials
     assert {t.params.lr for t in trials} == {0.001, 0.01} and {t.seed for t in trials} == {7}
 
 
@@ -69,35 +69,58 @@ def test_optuna_configs_are_drawn_upfront_deterministically(tmp_path: Path) -> N
     )
     loaded = load_space(str(space))
     first = expand_conditions(loaded)
-    assert list(first) == ["A[optuna-000]", "A[optuna-001]", "A[optuna-002]"]
+    assert [c.name for c in first] == ["A[optuna-000]", "A[optuna-001]", "A[optuna-002]"]
     assert first == expand_conditions(loaded)  # same draws every time: stable keys, resumable
-    assert all(1e-5 <= c["lr"] <= 1e-3 and c["num_generations"] in (2, 4) for c in first.values())
-    assert len({c["lr"] for c in first.values()}) == 3
-    trials = resolve_trials(loaded, load_profile("tiny"), Options(), tmp_path, tmp_path)
+    assert all(1e-5 <= c.overrides["lr"] <= 1e-3 and c.overrides["num_generations"] in (2, 4) for c in first)
+    assert len({c.overrides["lr"] for c in first}) == 3
+    trials = resolve_study(loaded, load_profile("tiny"), Options(), tmp_path, tmp_path).trials
     assert len(trials) == 6 and {t.seed for t in trials} == {0, 1}
 
 
-def test_grid_baseline_and_comparisons_follow_the_expansion(tmp_path: Path) -> None:
-    from study.resolve import resolved_baseline, resolved_comparisons
+def _resolved(space: str, tmp_path: Path):
+    return resolve_study(load_space(space), load_profile("tiny"), Options(), tmp_path, tmp_path)
 
+
+def test_grid_baseline_and_comparisons_follow_the_expansion(tmp_path: Path) -> None:
     space = tmp_path / "g.yaml"
     text = (
         "name: g\ntrainable: grpo\nseeds: 2\nbaseline: A\nconditions: {A: {}, B: {kl_coeff: 0.05}}\n"
         "grid: {lr: [0.001, 0.01]}\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
     )
     space.write_text(text)
-    loaded = load_space(str(space))
-    assert resolved_baseline(loaded) == "A[lr=0.001]"
-    assert resolved_comparisons(loaded) == (
+    study = _resolved(str(space), tmp_path)
+    assert study.baseline == "A[lr=0.001]"
+    assert study.comparisons == (
         ("A[lr=0.01]", "A[lr=0.001]"),
         ("B[lr=0.001]", "A[lr=0.001]"),
         ("B[lr=0.01]", "A[lr=0.001]"),
     )
     space.write_text(text + "comparisons: [[B, A]]\n")  # declared: within each grid point
-    assert resolved_comparisons(load_space(str(space))) == (
+    assert _resolved(str(space), tmp_path).comparisons == (
         ("B[lr=0.001]", "A[lr=0.001]"),
         ("B[lr=0.01]", "A[lr=0.01]"),
     )
-    plain = load_space("aux_kl")
-    assert resolved_baseline(plain) == "A"
-    assert resolved_comparisons(plain) == (("C-light", "A"), ("C-reg", "A"))
+    plain = _resolved("aux_kl", tmp_path)
+    assert plain.baseline == "A"
+    assert plain.comparisons == (("C-light", "A"), ("C-reg", "A"))
+
+
+def test_a_condition_may_name_its_own_kind_and_shared_keys_must_suit_every_kind(tmp_path: Path) -> None:
+    space = tmp_path / "k.yaml"
+    body = "name: k\ntrainable: grpo\nseeds: 1\nbaseline: A\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
+    space.write_text(body + "conditions: {A: {}, B: {trainable: grpo, kl_coeff: 0.05}}\n")
+    study = _resolved(str(space), tmp_path)
+    assert [(c.name, c.trainable, c.overrides) for c in study.conditions] == [
+        ("A", "grpo", {}),
+        ("B", "grpo", {"kl_coeff": 0.05}),
+    ]
+    assert {t.trainable for t in study.trials} == {"grpo"} and study.trainables == ["grpo"]
+    assert all(t.params.kind == "grpo" for t in study.trials)
+
+
+def test_the_resolved_study_round_trips_through_json(tmp_path: Path) -> None:
+    from study.resolve import ResolvedStudy
+
+    study = _resolved("aux_kl", tmp_path)
+    again = ResolvedStudy.model_validate_json(study.model_dump_json())
+    assert again == study and again.keys() == study.keys()

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from executors import SandboxExecutor
-from trainables.problems import tiny_problem
-from trainables.prompting import job
+from trainables.common.problems import tiny_problem
+from trainables.common.prompting import job
+from trainables.common.rewards import exec_reward
 from trainables.tiny.tasks import Task, completion_text, generate_suites
 from trainables.tiny.tokenizer import train_tokenizer
 
@@ -40,4 +41,4 @@ def test_sandbox_passes_canonical_and_fails_wrong_code_in_both_test_styles(suite
     with SandboxExecutor(workers=1) as ex:
         results = ex.run(jobs)
     assert [r.category for r in results[:2]] == ["pass", "pass"]
-    assert all(r.reward < 1.0 and r.category != "pass" for r in results[2:])
+    assert all(exec_reward(r) < 1.0 and r.category != "pass" for r in results[2:])

@@ -1,19 +1,15 @@
-"""Adaptive K rollouts: the selection rule on hand-made rewards, the rollout function against a scripted
-trainer and sandbox, and a real GRPO trial on the tiny model that reports train/k_mean."""
+"""Adaptive K rollouts: the selection rule on hand-made rewards, the rollout function against a real
+GRPOTrainer and the real sandbox, and a real GRPO trial on the tiny model that reports train/k_mean."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 import numpy as np
 import pytest
 
-from trainables.adaptive_k import AdaptiveK, extra_draws, has_variance, select_group
-from trainables.problems import Problem
-from trainables.rewards import ExecReward
+from trainables.kinds.adaptive_k import AdaptiveK, extra_draws, has_variance, select_group
 
 
 def rng(seed: int = 0) -> np.random.Generator:
@@ -78,85 +74,67 @@ def test_too_few_rewards_is_an_error() -> None:
         select_group([0.0, 1.0], 4, rng())
 
 
-# --- the rollout function, against a scripted trainer and sandbox -------------------------------------------------
+# --- the rollout function, against a real GRPOTrainer and the real sandbox -----------------------------------------
 
 
-class _Sandbox:
-    """Judges a completion that reads '1' as a pass, anything else as a fail; counts programs run."""
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path):
+    """A real GRPOTrainer (smoke budget, K=4) over the tiny model, its reward functions and rollout log."""
+    from executors import SandboxExecutor
+    from study.profile import load_profile
+    from study.resolve import Options, resolve_study
+    from study.space import load_space
+    from trainables.common.models import load_model, resolve_source
+    from trainables.common.problems import load_train
+    from trainables.common.rewards import RewardContext, build_rewards
+    from trainables.common.rollouts import RolloutLog
+    from trainables.kinds.grpo_trainer import LogBuffer, build_trainer
 
-    def __init__(self) -> None:
-        self.runs = 0
-
-    def run(self, jobs: list[Any]) -> list[Any]:
-        self.runs += len(jobs)
-        return [
-            SimpleNamespace(reward=float(j.program == "1"), category="pass" if j.program == "1" else "fail")
-            for j in jobs
-        ]
-
-
-class _Trainer:
-    """The parts of GRPOTrainer that AdaptiveK uses; completions are scripted token ids (0 fails, 1 passes)."""
-
-    def __init__(self, k: int, script: list[list[int]]) -> None:
-        self.num_generations = self.num_generations_eval = k
-        self.model = SimpleNamespace(training=True)
-        self.state = SimpleNamespace(global_step=3)
-        self.processing_class = SimpleNamespace(batch_decode=lambda ids, **kw: ["".join(map(str, c)) for c in ids])
-        self._metrics: dict[str, defaultdict[str, list[float]]] = {"train": defaultdict(list)}
-        self.script = list(script)
-        self.calls: list[tuple[list[list[int]], int]] = []
-
-    def _tokenize_prompts(self, prompts: list[str]) -> tuple[list[list[int]], None, dict]:
-        return [[ord(c) for c in p] for p in prompts], None, {}
-
-    def _generate_single_turn(self, prompt_ids: list[list[int]], images: Any, mm: dict, n: int) -> tuple[list, None]:
-        self.calls.append((prompt_ids, n))
-        tokens = self.script.pop(0)
-        assert len(tokens) == len(prompt_ids)
-        return [[t] for t in tokens], None
+    out = tmp_path_factory.mktemp("ak")
+    study = resolve_study(load_space("aux_kl"), load_profile("tiny"), Options(smoke=True, seeds=1), out, cache_dir)
+    cfg = next(t for t in study.trials if t.condition == "A")
+    cfg = cfg.model_copy(update={"params": cfg.params.model_copy(update={"num_generations": 4, "temperature": 1.5})})
+    model, tokenizer = load_model(cfg.model, resolve_source(cfg.model, cfg.cache_dir, None))
+    train = load_train(cfg.data)
+    with SandboxExecutor(workers=1) as executor:
+        log = RolloutLog()
+        funcs, weights = build_rewards(cfg.params.rewards, RewardContext(train, executor, cfg.params, log))
+        trainer = build_trainer(cfg, model, tokenizer, train, funcs, weights, LogBuffer())
+        trainer.model.train()
+        yield SimpleNamespace(trainer=trainer, funcs=funcs, weights=weights, log=log, train=train, tokenizer=tokenizer)
 
 
-def _rollout(script: list[list[int]], k: int = 4, cap: int = 8) -> tuple[dict, _Trainer, ExecReward]:
-    problems = tuple(
-        Problem(problem_id=f"p{c}", style="tiny", text=c, entry_point="f", tests=("assert f()",)) for c in "ab"
-    )
-    reward = ExecReward(problems, _Sandbox())  # type: ignore[arg-type]
-    trainer = _Trainer(k, script)
-    out = AdaptiveK(reward, ["a", "b"], cap, seed=0)(["a"] * k + ["b"] * k, trainer)
-    return out, trainer, reward
+def test_rollout_returns_k_per_group_and_logs_no_rollouts(real) -> None:
+    from trainables.common.prompting import render_prompt
+    from trainables.common.rewards import combined
+
+    prompts_all = [render_prompt(p, _spec(), real.tokenizer) for p in real.train]
+    ak = AdaptiveK(real.funcs, real.weights, prompts_all, max_generations=8, seed=0)
+    prompts = [prompts_all[0]] * 4 + [prompts_all[1]] * 4
+    real.trainer._metrics["train"].clear()
+    out = ak(prompts, real.trainer)
+    assert len(out["completion_ids"]) == 8 and len(out["prompt_ids"]) == 8
+    k_mean = real.trainer._metrics["train"]["rollout/k_mean"]
+    assert len(k_mean) == 1 and 4.0 <= k_mean[0] <= 8.0
+    assert real.log.drain() == []  # pre-scoring records nothing: the trainer's own scoring does
+    texts = real.tokenizer.batch_decode(out["completion_ids"], skip_special_tokens=True)
+    rewards = combined(real.funcs, real.weights, prompts, texts, problem_index=[0] * 4 + [1] * 4)
+    lacking = round((k_mean[0] - 4.0) / 4.0 * 2)  # groups that were refilled with 4 more draws each
+    rescued = real.trainer._metrics["train"].get("rollout/rescued_frac", [0.0])[0] * lacking
+    with_variance = sum(has_variance(g) for g in (rewards[:4], rewards[4:]))
+    assert with_variance == (2 - lacking) + round(rescued)  # untouched groups keep theirs; rescued ones gained it
 
 
-def test_rollout_refills_only_the_group_without_variance() -> None:
-    out, trainer, reward = _rollout([[0, 1, 0, 0, 0, 0, 0, 0], [0, 0, 1, 0]])
-    assert [c[0] for c in out["completion_ids"][:4]] == [0, 1, 0, 0]  # group a had variance: untouched
-    assert sorted(c[0] for c in out["completion_ids"][4:]) == [0, 0, 0, 1]  # group b: the extra pass swapped in
-    assert out["prompt_ids"] == [[ord("a")]] * 4 + [[ord("b")]] * 4 and out["logprobs"] is None
-    assert len(trainer.calls) == 2 and trainer.calls[1] == ([[ord("b")]] * 4, 4)  # 4 more draws, of b only
-    assert trainer._metrics["train"]["rollout/k_mean"] == [6.0]  # (4 + 8) / 2
-    assert trainer._metrics["train"]["rollout/rescued_frac"] == [1.0]
-    assert reward.log == [] and reward.executor.runs == 12  # pre-scoring logs nothing; the trainer scores later
-
-
-def test_rollout_with_variance_everywhere_draws_k() -> None:
-    out, trainer, _ = _rollout([[0, 1, 0, 0, 1, 1, 0, 1]])
-    assert [c[0] for c in out["completion_ids"]] == [0, 1, 0, 0, 1, 1, 0, 1] and len(trainer.calls) == 1
-    assert (
-        trainer._metrics["train"]["rollout/k_mean"] == [4.0] and "rollout/rescued_frac" not in trainer._metrics["train"]
-    )
-
-
-def test_rollout_cap_at_k_never_draws_more() -> None:
-    _out, trainer, _ = _rollout([[0] * 8], cap=4)
-    assert len(trainer.calls) == 1 and trainer._metrics["train"]["rollout/k_mean"] == [4.0]
-
-
-def test_rollout_rejects_prompts_not_in_groups_of_k() -> None:
-    reward = ExecReward(
-        (Problem(problem_id="p", style="tiny", text="a", entry_point="f", tests=("assert f()",)),), _Sandbox()
-    )  # type: ignore[arg-type]
+def test_rollout_rejects_prompts_not_in_groups_of_k(real) -> None:
+    ak = AdaptiveK(real.funcs, real.weights, ["a", "b"], 8, seed=0)
     with pytest.raises(ValueError, match="groups of num_generations"):
-        AdaptiveK(reward, ["a"], 8, seed=0)(["a", "b", "a", "a"], _Trainer(4, []))
+        ak(["a", "b", "a", "a"], real.trainer)
+
+
+def _spec():
+    from trainables.common.specs import ModelSpec
+
+    return ModelSpec(source="tiny", chat=False)
 
 
 # --- a real GRPO trial on the tiny model ---------------------------------------------------------------------------
@@ -164,14 +142,14 @@ def test_rollout_rejects_prompts_not_in_groups_of_k() -> None:
 
 def test_grpo_trial_with_adaptive_k_reports_k_mean(tmp_path: Path, cache_dir: Path) -> None:
     from study.profile import load_profile
-    from study.resolve import Options, resolve_trials
+    from study.resolve import Options, resolve_study
     from study.space import load_space
-    from trainables import grpo
-    from trainables.report import ListReporter
+    from trainables.common.reporting import ListReporter
+    from trainables.kinds import grpo
 
-    trials = resolve_trials(
+    trials = resolve_study(
         load_space("aux_kl"), load_profile("tiny"), Options(smoke=True, seeds=1), tmp_path, cache_dir
-    )
+    ).trials
     base = next(t for t in trials if t.condition == "A")
     params = base.params.model_copy(
         update={"adaptive_k": True, "num_generations": 4, "max_generations": 8, "iterations": 1, "eval_at_start": False}

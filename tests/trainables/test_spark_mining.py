@@ -7,12 +7,12 @@ from collections import Counter
 
 import pytest
 
-from trainables.params import GRPOParams
-from trainables.problems import Problem
-from trainables.rewards import Rollout
-from trainables.spark_mining import Preference, assign_sides, build_pool, mine
-from trainables.spark_prompts import pairwise, pointwise, reflection, repair_prompt
-from trainables.specs import ModelSpec
+from trainables.common.problems import Problem
+from trainables.common.rollouts import Rollout
+from trainables.common.specs import ModelSpec
+from trainables.kinds.grpo_config import GRPOParams
+from trainables.kinds.spark_mining import Preference, assign_sides, build_pool, mine
+from trainables.kinds.spark_prompts import pairwise, pointwise, reflection, repair_prompt
 
 PROBLEMS = (
     *(Problem(f"p{i}", "tiny", f"# task {i}\n", "f", canonical=f"def f():\n    return {i}\n") for i in range(1, 5)),
@@ -22,7 +22,7 @@ PROBLEMS = (
 
 def roll(pid: str, completion: str, passed: bool, category: str | None = None, feedback: str = "") -> Rollout:
     category = category or ("pass" if passed else "wrong_answer")
-    return Rollout(pid, f"# {pid}\n", completion, 1.0 if passed else 0.0, passed, category, feedback, 0)
+    return Rollout(pid, f"# {pid}\n", completion, passed, category, feedback, 0)
 
 
 ROLLOUTS = [

@@ -3,24 +3,27 @@ adapter checkpoints, and resumption from a checkpoint at the next iteration."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from study.profile import load_profile
-from study.resolve import Options, resolve_trials
+from study.resolve import Options, resolve_study
 from study.space import load_space
-from trainables import grpo
-from trainables.config import TrialConfig
-from trainables.outcomes import read_outcomes
-from trainables.report import ListReporter
+from trainables.common.config import TrialConfig
+from trainables.common.outcomes import read_outcomes
+from trainables.common.reporting import ListReporter
+from trainables.kinds import grpo
 
 
 @pytest.fixture(scope="module")
 def smoke_trial(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> tuple[TrialConfig, ListReporter]:
     out = tmp_path_factory.mktemp("trial")
-    trials = resolve_trials(load_space("aux_kl"), load_profile("tiny"), Options(smoke=True, seeds=1), out, cache_dir)
+    trials = resolve_study(
+        load_space("aux_kl"), load_profile("tiny"), Options(smoke=True, seeds=1), out, cache_dir
+    ).trials
     cfg = next(t for t in trials if t.condition == "A")
     cfg.trial_dir.mkdir(parents=True)
     reporter = ListReporter()
@@ -67,3 +70,28 @@ def test_resume_from_checkpoint_runs_only_the_rest(smoke_trial, tmp_path: Path) 
     grpo.run(resumed, again, progress=lambda m: None)
     assert [r["iteration"] for r in again.results] == [2]
     assert set(pd.unique(read_outcomes(resumed.trial_dir).iteration)) == {2}
+
+
+def _timing(key: str) -> bool:
+    return key.endswith(("_s", "time_s")) or key == "trial_s"
+
+
+def test_resumed_trial_reproduces_the_uninterrupted_one_bit_for_bit(tmp_path: Path, cache_dir: Path) -> None:
+    """C-light (aux phase on) for 3 iterations; a copy resumed from iteration 1's checkpoint must give the
+    same outcomes and the same train metrics (AdamW moments, RNG states and the kind's state restored)."""
+    study = resolve_study(load_space("aux_kl"), load_profile("tiny"), Options(smoke=True, seeds=1), tmp_path, cache_dir)
+    base = next(t for t in study.trials if t.condition == "C-light")
+    params = base.params.model_copy(update={"iterations": 3, "steps_per_iteration": 2})
+    whole = base.model_copy(update={"params": params, "trial_dir": tmp_path / "whole"})
+    whole.trial_dir.mkdir()
+    first = ListReporter()
+    grpo.run(whole, first, progress=lambda m: None)
+    resumed = whole.model_copy(update={"trial_dir": tmp_path / "resumed"})
+    shutil.copytree(first.checkpoints[1], resumed.trial_dir / "checkpoints" / first.checkpoints[1].name)
+    again = ListReporter(resume_from=resumed.trial_dir / "checkpoints" / first.checkpoints[1].name)
+    grpo.run(resumed, again, progress=lambda m: None)
+    expected = read_outcomes(whole.trial_dir)
+    expected = expected[expected.iteration >= 2].reset_index(drop=True)
+    pd.testing.assert_frame_equal(read_outcomes(resumed.trial_dir), expected)
+    for a, b in zip(first.results[2:], again.results, strict=True):
+        assert {k: v for k, v in a.items() if not _timing(k)} == {k: v for k, v in b.items() if not _timing(k)}

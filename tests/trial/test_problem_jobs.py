@@ -6,8 +6,8 @@ from pathlib import Path
 
 from executors import SandboxExecutor
 from study.profile import load_profile
-from trainables.problems import load_suite, load_train
-from trainables.prompting import job
+from trainables.common.problems import load_suite, load_train
+from trainables.common.prompting import job
 
 
 def test_humaneval_canonical_solutions_pass_through_the_trial_job_path() -> None:

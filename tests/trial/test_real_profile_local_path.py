@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from study.profile import load_profile
-from study.resolve import Options, resolve_trials
+from study.resolve import Options, resolve_study
 from study.space import load_space
 from tests.trial.local_model import build_local_chat_model
-from trainables import grpo
-from trainables.outcomes import read_outcomes
-from trainables.report import ListReporter
+from trainables.common.outcomes import read_outcomes
+from trainables.common.reporting import ListReporter
+from trainables.kinds import grpo
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +35,14 @@ def test_profile_mirrors_seed_000() -> None:
         "down_proj",
     }
     assert (prof.data.n_train, prof.data.n_heldout) == (200, 100)
-    p = prof.params
+    p = prof.defaults("grpo")
     assert (p["lr"], p["grad_accum"], p["clip_ratio"], p["max_grad_norm"], p["iterations"]) == (5e-6, 4, 0.2, 1.0, 3)
     assert p["num_generations"] == 4 and p["adaptive_k"] and p["max_generations"] == 8
+    assert (p["eval_samples"], p["eval_temperature"], p["eval_top_p"]) == (5, 0.2, 0.95)
 
 
 def test_mbpp_pools_are_disjoint_and_seeded(mbpp_dir: Path) -> None:
-    from trainables.problems import load_suite, load_train
+    from trainables.common.problems import load_suite, load_train
 
     prof = load_profile("qwen2.5-coder-3b")
     train = load_train(prof.data, mbpp_dir)
@@ -54,7 +55,7 @@ def test_mbpp_pools_are_disjoint_and_seeded(mbpp_dir: Path) -> None:
 
 def test_trial_runs_from_a_local_path(local_model: Path, mbpp_dir: Path, tmp_path: Path, cache_dir: Path) -> None:
     opts = Options(smoke=True, seeds=1, model=str(local_model), mbpp_dir=mbpp_dir)
-    trials = resolve_trials(load_space("aux_kl"), load_profile("qwen2.5-coder-3b"), opts, tmp_path, cache_dir)
+    trials = resolve_study(load_space("aux_kl"), load_profile("qwen2.5-coder-3b"), opts, tmp_path, cache_dir).trials
     cfg = next(t for t in trials if t.condition == "A")
     cfg = cfg.model_copy(update={"torch_threads": 1, "executor_workers": 1})
     cfg.trial_dir.mkdir(parents=True)

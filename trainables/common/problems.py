@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from trainables.specs import DataSpec, SuiteSpec
+from trainables.common.specs import DataSpec, SuiteSpec
 
 MBPP_ENV = "CODEABLATE_MBPP_DIR"
 MBPP_FILE = "sanitized-mbpp.json"

@@ -5,19 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
+from trainables.common import checkpoints
+from trainables.common.checkpoints import Checkpoint
+
 
 class Reporter(Protocol):
-    """Receives one result per outer iteration; `checkpoint_dir` holds the adapter and trial state."""
+    """Receives one result per outer iteration; `checkpoint_dir` is what trainables.common.checkpoints saved."""
 
     def report(self, metrics: dict[str, float], checkpoint_dir: Path | None) -> None: ...
 
-    def restored_checkpoint(self) -> Path | None:
+    def restored_checkpoint(self) -> Checkpoint | None:
         """The checkpoint to resume from after an interruption, if any."""
         ...
 
 
 class ListReporter:
-    """Collects results in memory: for unit tests and for running a trial without Ray."""
+    """Collects results in memory: for tests and for running a trial without Ray."""
 
     def __init__(self, resume_from: Path | None = None) -> None:
         self.results: list[dict[str, float]] = []
@@ -28,5 +31,5 @@ class ListReporter:
         self.results.append(dict(metrics))
         self.checkpoints.append(checkpoint_dir)
 
-    def restored_checkpoint(self) -> Path | None:
-        return self._resume_from
+    def restored_checkpoint(self) -> Checkpoint | None:
+        return checkpoints.read(self._resume_from) if self._resume_from is not None else None

@@ -8,11 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from trainables.specs import LoraSpec, ModelSpec
-
-
-class ModelUnavailable(RuntimeError):
-    """The model could not be loaded; the message names the fix."""
+from trainables.common.specs import LoraSpec, ModelSpec
 
 
 def resolve_source(spec: ModelSpec, cache_dir: Path, progress: Any = print) -> str:
@@ -56,7 +52,7 @@ def load_model(spec: ModelSpec, source: str) -> tuple[Any, Any]:
         tokenizer = AutoTokenizer.from_pretrained(source)
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as err:
-        raise ModelUnavailable(
+        raise OSError(  # one line naming the fix, without the hub's traceback
             f"model '{source}' could not be loaded ({str(err).splitlines()[0][:160]}); "
             "pass --model with a local path holding the weights, or run where the hub is reachable"
         ) from None

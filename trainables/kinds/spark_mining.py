@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, TypeVar
 
-from trainables.params import GRPOParams
-from trainables.problems import Problem
-from trainables.rewards import Rollout
+from trainables.common.problems import Problem
+from trainables.common.rollouts import Rollout
+from trainables.kinds.grpo_config import GRPOParams
 
 T = TypeVar("T")
 

@@ -3,7 +3,8 @@
 TRL's group size is fixed (advantages are `rewards.view(-1, K)`), so the adaptive option cannot grow a
 group; instead `AdaptiveK` is a TRL `rollout_func`. It samples K completions per prompt exactly as TRL
 would (the trainer's own tokenization, generation config and EOS masking), scores them with the exec
-reward, and for each group whose K rewards are all equal draws `max_generations - K` more and returns K
+combined reward (the same functions and weights the trainer sums, `rewards.combined`), and for each
+group whose K rewards are all equal draws `max_generations - K` more and returns K
 of the (up to `max_generations`) completions chosen to keep reward variance (`select_group`). A group
 of zero variance has zero advantage and teaches nothing; the swap turns some of those into signal.
 
@@ -14,8 +15,8 @@ of the policy's expected reward. Fixed K (`adaptive_k: false`) stays the default
 Metrics and logs:
 - `rollout/k_mean` (our `train/k_mean`): mean completions drawn per prompt, in [K, max_generations].
 - `rollout/rescued_frac`: of the zero-variance groups, the fraction that the extra draws gave variance.
-- The pre-scoring here does not write to `ExecReward.log`; the trainer scores the returned K again
-  through the reward as usual, and only that call logs. So with adaptive K, `train/pass_rate` is the
+- The pre-scoring here does not write to the rollout log; the trainer scores the returned K again
+  through the reward functions as usual, and only that call logs. So with adaptive K, `train/pass_rate` is the
   pass rate of the completions trained on (K per prompt after selection), not of the policy's draws:
   it is biased the same way as the gradient (up for rescued all-fail groups, down for rescued
   all-pass ones). Programs are therefore executed twice (once here, once by the trainer); a timeout
@@ -32,10 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from trainables.prompting import job
-from trainables.rewards import ExecReward
-
-Reward = float | None  # None: the sandbox failed to judge (TRL ignores it, as nan)
+from trainables.common.rewards import Reward, RewardFunction, combined
 
 
 def has_variance(rewards: Sequence[Reward]) -> bool:
@@ -75,13 +73,22 @@ class AdaptiveK:
     """TRL `rollout_func(prompts, trainer) -> {prompt_ids, completion_ids, logprobs}` with adaptive K.
 
     `prompts` arrive repeated K times, group by group (TRL's RepeatSampler); `dataset_prompts[i]` is
-    the prompt of `reward.problems[i]` (the dataset's `problem_index` column), used to score groups.
+    the prompt of `problems[i]` (the dataset's `problem_index` column), used to score groups with the
+    trainer's reward functions `funcs` and `weights`.
     Sampling goes through the trainer's own `_tokenize_prompts` / `_generate_single_turn` (TRL 1.16,
     private), so every draw uses exactly the generation settings and EOS handling of fixed K.
     """
 
-    def __init__(self, reward: ExecReward, dataset_prompts: Sequence[str], max_generations: int, seed: int) -> None:
-        self.reward = reward
+    def __init__(
+        self,
+        funcs: Sequence[RewardFunction],
+        weights: Sequence[float],
+        dataset_prompts: Sequence[str],
+        max_generations: int,
+        seed: int,
+    ) -> None:
+        self.funcs = list(funcs)
+        self.weights = list(weights)
         self.max_generations = max_generations
         self.seed = seed
         self.index: dict[str, int] = {}
@@ -146,8 +153,7 @@ class AdaptiveK:
         return rescued
 
     def _score(self, prompts: list[Any], completion_ids: list[list[int]], trainer: Any) -> list[Reward]:
-        """The exec reward of each completion, as `ExecReward` computes it, without logging it."""
+        """The combined reward of each completion, as the trainer computes it, without logging rollouts."""
         texts = trainer.processing_class.batch_decode(completion_ids, skip_special_tokens=True)
-        problems = self.reward.problems
-        jobs = [job(problems[self.index[p]], t, f"ak{n}") for n, (p, t) in enumerate(zip(prompts, texts, strict=True))]
-        return [r.reward if r.category != "sandbox_error" else None for r in self.reward.executor.run(jobs)]
+        index = [self.index[p] for p in prompts]
+        return combined(self.funcs, self.weights, prompts, texts, problem_index=index)

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from trainables.params import GRPOParams
-from trainables.specs import DataSpec, LoraSpec, ModelSpec
+from trainables.common.specs import DataSpec, LoraSpec, ModelSpec
+from trainables.kinds import TrialParams
 
 
 class TrialConfig(BaseModel):
@@ -23,9 +23,8 @@ class TrialConfig(BaseModel):
     study: str
     condition: str
     seed: int
-    trainable: str
     profile: str
-    params: GRPOParams
+    params: TrialParams
     model: ModelSpec
     lora: LoraSpec
     data: DataSpec
@@ -46,6 +45,11 @@ class TrialConfig(BaseModel):
     def key(self) -> str:
         """Deterministic trial key: condition + seed + resolved config hash."""
         return f"{self.condition}__s{self.seed}__{self.config_hash()[:10]}"
+
+    @property
+    def trainable(self) -> str:
+        """The trainer kind (a name in trainables.kinds.KINDS)."""
+        return self.params.kind
 
     @property
     def run_name(self) -> str:

@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from executors import ExecResult, Job
-from trainables.problems import Problem
-from trainables.specs import ModelSpec
+from trainables.common.problems import Problem
+from trainables.common.specs import ModelSpec
 
 _FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.DOTALL)
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from trainables.problems import Problem
-from trainables.prompting import extract_code, render_prompt, user_message
-from trainables.spark_mining import Judgment, Preference, Repair
-from trainables.specs import ModelSpec
+from trainables.common.problems import Problem
+from trainables.common.prompting import extract_code, render_prompt, user_message
+from trainables.common.specs import ModelSpec
+from trainables.kinds.spark_mining import Judgment, Preference, Repair
 
 FIX_REQUEST = "Return the whole corrected code in a ```python block."
 FEEDBACK_CHARS = 160  # execution feedback shown in a repair prompt: the last line, clipped

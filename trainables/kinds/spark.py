@@ -3,7 +3,10 @@ pointwise / pairwise / reflection examples, and learn from them before the itera
 
 Order, as in the seed: GRPO phase of iteration i -> mine its rollouts -> aux phase -> evaluate. The aux
 phase trains the same PeftModel the one GRPOTrainer holds (adapter 'default'), so the KL reference
-stays the base model with the adapter disabled; no second trainer is ever built.
+stays the base model with the adapter disabled; no second trainer is ever built. It keeps no state
+between iterations (seeds derive from the trial seed and the iteration), so a resumed trial mines
+and trains exactly as an uninterrupted one. Also here: the drift alarms and the reflection fix rate
+(an evaluation extra), which the grpo kind reports for every condition, exec-only included.
 
 Where the scale enters, and why it means what it says. The aux phase minimises the weighted NLL
 `L = sum_t w_t * NLL_t / n` (per-example mean token NLL, w_t the type weight) with a fresh AdamW whose
@@ -29,16 +32,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from trl import GRPOTrainer
 
-from trainables.params import GRPOParams
-from trainables.problems import Problem
-from trainables.prompting import job, render_prompt
-from trainables.rewards import Rollout
-from trainables.rollouts import sample
-from trainables.spark_mining import AuxPool, build_pool
-from trainables.spark_prompts import RENDER, Encoded, encode, repair_prompt
-from trainables.specs import ModelSpec
+from trainables.common.evaluation import EvalExtra
+from trainables.common.problems import Problem
+from trainables.common.prompting import render_prompt
+from trainables.common.rollouts import Rollout, judge, sample
+from trainables.common.specs import ModelSpec
+from trainables.kinds.grpo_config import GRPOParams
+from trainables.kinds.spark_mining import AuxPool, build_pool
+from trainables.kinds.spark_prompts import RENDER, Encoded, encode, repair_prompt
 
 KINDS = ("pointwise", "pairwise", "reflection")
 
@@ -54,37 +56,25 @@ class SparkSettings:
     length_collapse: float = 0.6  # alarm: mean completion length < this x the first iteration's
 
 
-class AuxGRPOTrainer(GRPOTrainer):
-    """GRPOTrainer that carries the SPARK state across iterations: the iteration count (it seeds the
-    mining) and the first iteration's KL and completion length (the drift alarms' baseline)."""
-
-    spark = SparkSettings()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.aux_iteration = 0
-        self.drift_baseline: tuple[float, float] | None = None
-
-
 def aux_phase(
     trainer: Any,
     rollouts: list[Rollout],
     problems: Sequence[Problem],
     params: GRPOParams,
     tokenizer: Any,
+    iteration: int,
     model_spec: ModelSpec | None = None,
+    settings: SparkSettings = SparkSettings(),
 ) -> dict[str, float]:
-    """Mine this iteration's rollouts, train on the pool (scale = step-size multiplier), return `train/aux_*`
-    and drift-alarm metrics (`train/aux_nll` only when some example was trained).
+    """Mine iteration `iteration`'s rollouts, train on the pool (scale = step-size multiplier), return
+    `train/aux_*` metrics (`train/aux_nll` only when some example was trained).
     `model_spec` None: inferred from the rollout prompts (chat or raw)."""
     start = time.perf_counter()
-    settings: SparkSettings = getattr(trainer, "spark", SparkSettings())
-    trainer.aux_iteration = getattr(trainer, "aux_iteration", 0) + 1
-    metrics = drift_alarms(trainer, settings)
+    metrics: dict[str, float] = {}
     spec = model_spec or infer_spec(rollouts, problems, tokenizer)
     model = trainer.model
     max_len = min(params.aux_max_len, getattr(model.config, "max_position_embeddings", params.aux_max_len))
-    rng = random.Random(trainer.args.seed * 1000 + trainer.aux_iteration)
+    rng = random.Random(trainer.args.seed * 1000 + iteration)
     by_id = {p.problem_id: p for p in problems}
     fits = _fits(by_id, spec, tokenizer, max_len)
     pool, dropped = build_pool(rollouts, problems, params, rng, fits=fits)
@@ -95,7 +85,7 @@ def aux_phase(
         [e for e in examples if e.weight > 0],
         lr=trainer.args.learning_rate * params.aux_loss_scale,
         epochs=params.aux_epochs,
-        seed=trainer.args.seed * 1000 + trainer.aux_iteration,
+        seed=trainer.args.seed * 1000 + iteration,
         settings=settings,
         max_grad_norm=params.max_grad_norm,
         optim_kwargs=_adam_kwargs(trainer.args),
@@ -217,29 +207,19 @@ def _adam_kwargs(args: Any) -> dict[str, Any]:
     }
 
 
-def drift_alarms(trainer: Any, settings: SparkSettings) -> dict[str, float]:
-    """`train/alarm_kl_growth` and `train/alarm_length_collapse` (0/1) for the GRPO phase just run,
-    against the first iteration's KL and completion length (kept on the trainer)."""
-    history = getattr(getattr(trainer, "state", None), "log_history", []) or []
-    kl = _mean(history, "kl")
-    length = _mean(history, "completions/mean_length")
-    if getattr(trainer, "drift_baseline", None) is None:
-        trainer.drift_baseline = (kl, length)
-    kl0, len0 = trainer.drift_baseline
-    kl_alarm = not math.isnan(kl) and kl > max(
-        settings.kl_growth * (0.0 if math.isnan(kl0) else kl0), settings.kl_floor
-    )
+def drift_alarms(
+    kl: float, length: float, baseline: tuple[float, float] | None, settings: SparkSettings = SparkSettings()
+) -> tuple[dict[str, float], tuple[float, float]]:
+    """`train/alarm_kl_growth` and `train/alarm_length_collapse` (0/1) of a GRPO phase with mean `kl` and
+    mean completion `length`, against the first phase's (`baseline`; None: this is the first phase,
+    which sets it and raises no alarm). Returns (alarms, the baseline to keep)."""
+    if baseline is None:
+        return {"train/alarm_kl_growth": 0.0, "train/alarm_length_collapse": 0.0}, (kl, length)
+    kl0, len0 = baseline
+    kl_limit = max(settings.kl_growth * (0.0 if math.isnan(kl0) else kl0), settings.kl_floor)
+    kl_alarm = not math.isnan(kl) and kl > kl_limit
     len_alarm = not math.isnan(length) and not math.isnan(len0) and length < settings.length_collapse * len0
-    first = trainer.aux_iteration <= 1
-    return {
-        "train/alarm_kl_growth": float(kl_alarm and not first),
-        "train/alarm_length_collapse": float(len_alarm and not first),
-    }
-
-
-def _mean(history: list[dict[str, float]], key: str) -> float:
-    values = [row[key] for row in history if key in row]
-    return float(np.mean(values)) if values else float("nan")
+    return {"train/alarm_kl_growth": float(kl_alarm), "train/alarm_length_collapse": float(len_alarm)}, baseline
 
 
 def infer_spec(rollouts: Sequence[Rollout], problems: Sequence[Problem], tokenizer: Any) -> ModelSpec:
@@ -279,7 +259,24 @@ def reflection_fix_rate(
         max_new_tokens=params.eval_max_new_tokens,
         seed=seed,
     )
-    jobs = [
-        job(p, comps[0], f"fix{i}") for i, ((p, _, _), comps) in enumerate(zip(failed, out.completions, strict=True))
-    ]
-    return float(np.mean([r.category == "pass" for r in executor.run(jobs)]))
+    rollouts, _ = judge(executor, [p for p, _, _ in failed], [c[0] for c in out.completions], prompts, tag="fix")
+    return float(np.mean([r.passed_all for r in rollouts]))
+
+
+def fix_rate_extra(params: GRPOParams, model_spec: ModelSpec, executor: Any) -> EvalExtra:
+    """The evaluation extra `fix_rate`: repair each problem's first failed sample (sandbox errors are not
+    failures); absent when no sample failed."""
+
+    def extra(
+        model: Any, tokenizer: Any, problems: Sequence[Problem], rollouts: list[list[Rollout]], seed: int
+    ) -> dict[str, float]:
+        failed = []
+        for p, samples in zip(problems, rollouts, strict=True):
+            first = next((r for r in samples if r.category not in ("pass", "sandbox_error")), None)
+            if first is not None:
+                failed.append((p, first.completion, first.feedback))
+        if not failed:
+            return {}
+        return {"fix_rate": reflection_fix_rate(model, tokenizer, failed, params, model_spec, executor, seed)}
+
+    return extra

@@ -1,22 +1,22 @@
-"""Typed hyperparameters of each trainer kind: the only place each knob is defined and documented.
+"""Typed hyperparameters of the grpo kind: the only place each knob is defined and documented.
 
-A space file's `params` and condition overrides are validated against these models, so an unknown
-or mistyped parameter is rejected before Ray starts. Profiles set defaults for them.
+A space file's `params` and condition overrides are validated against this model (plus the shared
+`EvalParams`), so an unknown or mistyped parameter is rejected before Ray starts. Profiles set defaults.
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field, field_validator
+
+from trainables.common.params import KindParams
 
 
-class _Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class GRPOParams(KindParams):
+    """Iterated GRPO (TRL GRPOTrainer) with named rewards and an optional auxiliary SFT objective (SPARK)."""
 
-
-class GRPOParams(_Params):
-    """Iterated GRPO (TRL GRPOTrainer) with the exec reward and an optional auxiliary SFT objective."""
+    kind: Literal["grpo"] = "grpo"
 
     iterations: int = Field(3, ge=1, description="Outer iterations: GRPO phase, aux phase, evaluation.")
     steps_per_iteration: int = Field(20, ge=1, description="Optimizer steps of the GRPO phase per iteration.")
@@ -36,6 +36,11 @@ class GRPOParams(_Params):
     temperature: float = Field(1.0, gt=0, description="Rollout sampling temperature.")
     top_p: float = Field(1.0, gt=0, le=1, description="Rollout nucleus sampling.")
     max_completion_length: int = Field(512, ge=8, description="Max new tokens per rollout (tokens).")
+    rewards: dict[str, float] = Field(
+        default_factory=lambda: {"exec": 1.0},
+        description="Reward functions and their weights (TRL reward_funcs / reward_weights); names in "
+        "trainables/common/rewards.py.",
+    )
     syntax_penalty: float = Field(-0.2, description="Reward of a program that does not parse.")
     runtime_penalty: float = Field(-0.1, description="Reward of a program that only raises.")
     timeout_penalty: float = Field(-0.3, description="Reward of a program that times out.")
@@ -51,17 +56,19 @@ class GRPOParams(_Params):
     reflection_target_mode: Literal["correct", "correct_or_canonical"] = Field(
         "correct_or_canonical", description="Repair target: a sibling correct rollout, else the canonical."
     )
-    eval_samples: int = Field(5, ge=1, description="Samples per held-out problem for pass@k.")
-    eval_temperature: float = Field(0.2, gt=0, description="Evaluation sampling temperature.")
-    eval_top_p: float = Field(0.95, gt=0, le=1, description="Evaluation nucleus sampling.")
-    eval_max_new_tokens: int = Field(512, ge=8, description="Max new tokens per evaluation sample.")
-    eval_at_start: bool = Field(True, description="Also evaluate the base model as iteration 0.")
 
+    @field_validator("rewards")
+    @classmethod
+    def _known_rewards(cls, v: dict[str, float]) -> dict[str, float]:
+        from trainables.common.rewards import REWARDS
 
-PARAMS_BY_KIND: dict[str, type[_Params]] = {"grpo": GRPOParams}
-"""Trainer kinds that can run today; dpo and sft join when their trainables land."""
+        if not v:
+            raise ValueError("give at least one reward function, e.g. {exec: 1.0}")
+        for name in v:
+            if name not in REWARDS:
+                raise ValueError(REWARDS.miss(name))
+        return v
 
-PLANNED_KINDS = ("dpo", "sft")
 
 TRL_NAMES = {
     "learning_rate": "lr",

@@ -1,0 +1,73 @@
+"""Held-out evaluation for every kind: sample, judge in the sandbox, keep every per-problem outcome.
+
+Per-problem outcomes are the raw data; pass@k and every later statistic derive from them. A kind may
+plug extra metrics in (`EvalExtra`, e.g. the grpo kind's SPARK repair rate); evaluation knows none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from analysis.estimators import pass_at_k
+from executors import SandboxExecutor
+from trainables.common.metrics import eval_key, pass_at
+from trainables.common.params import EvalParams
+from trainables.common.problems import Problem
+from trainables.common.prompting import render_prompt
+from trainables.common.rollouts import Rollout, sample_and_judge
+from trainables.common.specs import ModelSpec
+
+EvalExtra = Callable[[Any, Any, Sequence[Problem], list[list[Rollout]], int], dict[str, float]]
+"""`extra(model, tokenizer, problems, rollouts, seed) -> {name: value}`: more metrics of one suite from
+its judged samples (`rollouts[i][j]`: sample j of problems[i]); logged as eval/<suite>/<name>."""
+
+
+def evaluate(
+    model: Any,
+    tokenizer: Any,
+    suites: dict[str, tuple[Problem, ...]],
+    params: EvalParams,
+    model_spec: ModelSpec,
+    executor: SandboxExecutor,
+    *,
+    condition: str,
+    seed: int,
+    iteration: int,
+    extras: Sequence[EvalExtra] = (),
+) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """Metrics `eval/<suite>/pass_at_{1,n}`, `completion_length` and the extras'; tidy outcome rows
+    (one per sample: condition, seed, iteration, suite, problem_id, sample, passed, category)."""
+    metrics: dict[str, float] = {}
+    rows: list[dict[str, Any]] = []
+    n = params.eval_samples
+    for s_idx, (suite, problems) in enumerate(sorted(suites.items())):
+        suite_seed = seed * 100_003 + iteration * 101 + s_idx
+        rollouts, out = sample_and_judge(
+            model,
+            tokenizer,
+            executor,
+            problems,
+            [render_prompt(p, model_spec, tokenizer) for p in problems],
+            n,
+            temperature=params.eval_temperature,
+            top_p=params.eval_top_p,
+            max_new_tokens=params.eval_max_new_tokens,
+            seed=suite_seed,
+        )
+        for p, samples in zip(problems, rollouts, strict=True):
+            rows += [
+                {"condition": condition, "seed": seed, "iteration": iteration, "suite": suite,
+                 "problem_id": p.problem_id, "sample": j, "passed": r.passed_all, "category": r.category}
+                for j, r in enumerate(samples)
+            ]  # fmt: skip
+        correct = np.array([sum(r.passed_all for r in samples) for samples in rollouts])
+        for k in sorted({1, n}):
+            metrics[eval_key(suite, pass_at(k))] = float(np.mean(pass_at_k(n, correct, k)))
+        metrics[eval_key(suite, "completion_length")] = float(np.mean(out.lengths))
+        for extra in extras:
+            for name, value in extra(model, tokenizer, problems, rollouts, suite_seed + 50_000).items():
+                metrics[eval_key(suite, name)] = value
+    return metrics, rows

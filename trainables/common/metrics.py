@@ -1,0 +1,53 @@
+"""Metric names: one scheme for every trainable, the driver and the analysis.
+
+Keys are namespaced and MLflow-safe (no '@'): `train/<name>` (a kind's, listed in its registry entry),
+`train/reward/<fn>` (each reward function's mean), `eval/<suite>/<name>` with pass@k written
+`pass_at_<k>`. Build and parse eval keys here, nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+
+EVAL_PREFIX = "eval/"
+TRAIN_PREFIX = "train/"
+_EVAL = re.compile(r"^eval/([a-z0-9_]+)/([a-z0-9_]+)$")
+_PASS = re.compile(r"^pass_at_([0-9]+)$")
+_REWARD = re.compile(r"^train/reward/[a-z0-9_]+$")
+
+
+def eval_key(suite: str, name: str) -> str:
+    """`eval/<suite>/<name>`, e.g. eval_key('heldout', pass_at(1)) = 'eval/heldout/pass_at_1'."""
+    return f"{EVAL_PREFIX}{suite}/{name}"
+
+
+def pass_at(k: int) -> str:
+    return f"pass_at_{k}"
+
+
+def parse_pass_at(metric: str) -> tuple[str | None, int] | None:
+    """(suite or None, k) of `eval/<suite>/pass_at_<k>` or a bare `pass_at_<k>`; None for other names.
+    The analysis also takes the `pass@k` spelling people type, read here too."""
+    bare = metric.replace("@", "_at_") if metric.startswith("pass@") else metric
+    m = _PASS.match(bare)
+    if m:
+        return None, int(m.group(1))
+    m = _EVAL.match(metric)
+    if m and _PASS.match(m.group(2)):
+        return m.group(1), int(_PASS.match(m.group(2)).group(1))  # type: ignore[union-attr]
+    return None
+
+
+EVAL_NAMES = ("fix_rate", "completion_length")
+"""Eval metrics besides pass_at_<k> (fix_rate: the grpo kind's SPARK repair metric)."""
+
+
+def is_known_metric(name: str) -> bool:
+    """Whether a space may name `name` as a metric: a kind's train/ metric, a reward component, or an
+    eval metric of some suite."""
+    from trainables.kinds import KINDS
+
+    if any(name in k.train_metrics for k in KINDS.values()) or _REWARD.match(name):
+        return True
+    m = _EVAL.match(name)
+    return bool(m) and (bool(_PASS.match(m.group(2))) or m.group(2) in EVAL_NAMES)

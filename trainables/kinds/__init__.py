@@ -1,0 +1,88 @@
+"""The registry of trainer kinds: what a kind provides, in one place.
+
+A kind is a name, its typed params (a `KindParams` subclass: its own knobs plus the shared
+`EvalParams`), its runner (`module:function`, imported only when a trial runs, so validating a space
+never imports torch or TRL), the train/ metrics it reports, and the TRL names users may type for its
+knobs. The space schema, the resolver, `--help`, errors and hints all read `KINDS`. Adding a kind is
+one module (config + runner) and one entry here.
+
+Everything else a runner uses is shared and knows no kind: trainables/common/ (models, tasks,
+prompting, rollouts, rewards, evaluation, checkpoints, outcomes, reporting).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Union
+
+from pydantic import Field
+
+from trainables.common.params import KindParams
+from trainables.kinds.grpo_config import TRL_NAMES as GRPO_TRL_NAMES
+from trainables.kinds.grpo_config import GRPOParams
+from trainables.registry import Registry
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One trainer kind as the rest of the project sees it."""
+
+    name: str
+    summary: str
+    params: type[KindParams]
+    runner: str  # "module:function" with signature (TrialConfig, Reporter, progress) -> None
+    train_metrics: tuple[str, ...] = ()
+    trl_names: dict[str, str] = field(default_factory=dict)
+
+    def run_function(self) -> Callable[..., Any]:
+        module, name = self.runner.split(":")
+        return getattr(importlib.import_module(module), name)
+
+    def user_params(self) -> set[str]:
+        """Parameter names a space file may set for this kind."""
+        return set(self.params.model_fields) - {"kind"}
+
+
+GRPO_METRICS = (
+    "train/pass_rate",
+    "train/reward",
+    "train/kl",
+    "train/completion_length",
+    "train/loss",
+    "train/aux_nll",
+    "train/k_mean",
+    "train/rescued_frac",
+    "train/frac_reward_zero_std",
+    "train/step_time_s",
+    "train/aux_pool_pointwise",
+    "train/aux_pool_pairwise",
+    "train/aux_pool_reflection",
+    "train/aux_pool_total",
+    "train/aux_dropped",
+    "train/aux_time_s",
+    "train/alarm_kl_growth",
+    "train/alarm_length_collapse",
+)
+
+KINDS: Registry[Kind] = Registry(
+    "trainer kind",
+    {
+        "grpo": Kind(
+            name="grpo",
+            summary="iterated TRL GRPO (GSPO with importance_sampling_level: sequence), named rewards, "
+            "optional SPARK auxiliary SFT phase (seed document 000)",
+            params=GRPOParams,
+            runner="trainables.kinds.grpo:run",
+            train_metrics=GRPO_METRICS,
+            trl_names=GRPO_TRL_NAMES,
+        ),
+    },
+)
+
+PLANNED = ("dpo", "sft")
+"""Kinds whose seed documents are known (claims and spaces may name them) but have no runner yet."""
+
+TrialParams = Annotated[Union[tuple(k.params for k in KINDS.values())], Field(discriminator="kind")]  # noqa: UP007
+"""The params of one trial: a union of every registered kind's params, discriminated by `kind`."""
