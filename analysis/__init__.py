@@ -7,7 +7,7 @@ from analysis.estimators import pass_at_k, t_interval, variance_components, wils
 from analysis.multiplicity import adjust, benjamini_hochberg, holm
 from analysis.power import mde_problems, mde_seeds, seeds_needed
 from analysis.problemtests import best_case_exact_p, discordant_counts, mcnemar_exact_p, paired_bootstrap
-from analysis.report import write_report
+from analysis.report_writer import write_report
 from analysis.result import AnalysisResult
 from analysis.seedtests import hedges_g, permutation_test, probability_of_improvement, welch_test
 from analysis.spec import AnalysisSpec

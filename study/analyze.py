@@ -1,7 +1,9 @@
 """Seed-level statistics of a study's outcomes table: ``python -m study.analyze OUTCOMES [options]``.
 
 Prints the per-condition and per-comparison tables with verdicts; ``--json`` writes the full
-result, ``--report DIR`` the Markdown/HTML report with tables and plots. Bad input exits with code 2.
+result, ``--report DIR`` the Markdown/HTML report with tables and plots. ``--study`` takes the baseline,
+comparisons, primary metric and family from a study's resolved study (its study.json); flags given
+explicitly win. Bad input exits with code 2.
 """
 
 from __future__ import annotations
@@ -17,14 +19,15 @@ from study.errors import UserError, cli_errors
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m study.analyze", description=__doc__.splitlines()[0])
     p.add_argument("outcomes", type=Path, help="tidy per-problem outcomes table (.csv or .parquet)")
+    p.add_argument("--study", type=Path, help="a study folder or its study.json: its baseline, comparisons, metric")
     p.add_argument("--baseline", help="baseline condition (default: first condition in sorted order)")
-    p.add_argument("--metric", default="pass@1", help="pass@1 or pass@k, k <= samples per problem")
+    p.add_argument("--metric", help="pass@1 or pass@k, k <= samples per problem (default pass@1)")
     p.add_argument("--suite", help="analyse only this suite (default: every suite, first sorted is primary)")
     p.add_argument("--iteration", type=int, help="iteration to analyse (default: each suite's last)")
     p.add_argument(
         "--compare", action="append", metavar="TREAT:BASE", help="a comparison (repeatable); default: all vs baseline"
     )
-    p.add_argument("--family", choices=("declared", "exploratory"), default="declared", help="Holm or BH")
+    p.add_argument("--family", choices=("declared", "exploratory"), help="Holm or BH (default declared)")
     p.add_argument("--alpha", type=float, default=0.05, help="test level")
     p.add_argument("--effect-of-interest", type=float, help="smallest delta worth detecting, pp (default: MDE)")
     p.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")
@@ -45,6 +48,24 @@ def _comparisons(raw: list[str] | None) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _from_study(path: Path) -> dict:
+    """Analysis settings from a resolved study: baseline, comparisons, metric and suite, family."""
+    from study.analysis_run import spec_inputs
+    from study.layout import STUDY_FILE
+    from study.resolve import ResolvedStudy
+
+    file = path / STUDY_FILE if path.is_dir() else path
+    if not file.is_file():
+        raise UserError(f"--study: no {STUDY_FILE} at {path}; pass a study folder (the --out of study.run)")
+    try:
+        study = ResolvedStudy.model_validate(json.loads(file.read_text())["study"])
+    except (KeyError, ValueError) as err:
+        raise UserError(f"--study: {file} holds no resolved study ({type(err).__name__}); rerun study.run") from None
+    metric, suite = spec_inputs(study.primary_metric.name)
+    return {"baseline": study.baseline, "comparisons": study.comparisons, "metric": metric, "suite": suite,
+            "family": study.family}  # fmt: skip
+
+
 @cli_errors
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
@@ -53,15 +74,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         outcomes = read_table(args.outcomes)
         metrics = read_table(args.metrics) if args.metrics else None
-        baseline = args.baseline
+        given = _from_study(args.study) if args.study else {}
+        baseline = args.baseline or given.get("baseline")
         if baseline is None and "condition" in outcomes.columns:
             baseline = str(sorted(outcomes["condition"].astype(str).unique())[0])
         spec = AnalysisSpec(
             baseline=baseline or "",
-            metric=args.metric,
-            suite=args.suite,
-            comparisons=_comparisons(args.compare),
-            family=args.family,
+            metric=args.metric or given.get("metric", "pass@1"),
+            suite=args.suite or given.get("suite"),
+            comparisons=_comparisons(args.compare) or given.get("comparisons", ()),
+            family=args.family or given.get("family", "declared"),
             alpha=args.alpha,
             n_boot=args.n_boot,
             rng_seed=args.rng_seed,

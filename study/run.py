@@ -29,7 +29,14 @@ DEFAULT_CACHE = Path.home() / ".cache" / "codeablate"
 
 
 def parser() -> Parser:
-    p = Parser(prog="study.run", description=__doc__.splitlines()[0])
+    from trainables.kinds import KINDS, PLANNED
+
+    kinds = "; ".join(f"{k.name}: {k.summary}" for k in KINDS.values())
+    p = Parser(
+        prog="study.run",
+        description=__doc__.splitlines()[0],
+        epilog=f"trainer kinds (a space's `trainable:`, or a condition's): {kinds}. Planned: {', '.join(PLANNED)}.",
+    )
     p.add_argument("--space", required=True, help=f"space name or YAML path ({', '.join(available_spaces())})")
     p.add_argument("--profile", default="tiny", help=f"model/data/budget bundle ({', '.join(available_profiles())})")
     p.add_argument("--seeds", type=positive_int, help="seed count (overrides the space's seeds: 0..N-1)")

@@ -47,3 +47,25 @@ def test_bad_input_is_one_line_and_exit_2(table, tmp_path, outcomes, args, needl
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and needle in lines[0]
+
+
+def test_cli_takes_baseline_and_comparisons_from_a_resolved_study(table, tmp_path):
+    from study.profile import load_profile
+    from study.resolve import Options, resolve_study
+    from study.space import load_space
+
+    space = tmp_path / "s.yaml"
+    space.write_text(
+        "name: s\ntrainable: grpo\nseeds: 4\nbaseline: B\nconditions: {A: {}, B: {}, C: {}, D: {}}\n"
+        "comparisons: [[C, B]]\nfamily: exploratory\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
+    )
+    study = resolve_study(load_space(str(space)), load_profile("tiny"), Options(), tmp_path, tmp_path)
+    (tmp_path / "study.json").write_text(json.dumps({"study": study.model_dump(mode="json")}))
+    proc = run_cli(str(table), "--study", str(tmp_path), "--n-boot", "200", "--json",
+                   str(tmp_path / "r.json"))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    spec = json.loads((tmp_path / "r.json").read_text())["spec"]
+    assert spec["baseline"] == "B" and spec["family"] == "exploratory"
+    assert [tuple(c) for c in spec["comparisons"]] == [("C", "B")]
+    bad = run_cli(str(table), "--study", str(tmp_path / "nowhere"))
+    assert bad.returncode == 2 and "--study: no study.json" in bad.stderr
