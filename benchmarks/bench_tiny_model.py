@@ -24,9 +24,9 @@ import torch
 from executors import SandboxExecutor
 from trainables.common.evaluation import evaluate
 from trainables.common.models import load_model
+from trainables.common.params import EvalParams
 from trainables.common.problems import tiny_problem
 from trainables.common.specs import ModelSpec
-from trainables.kinds.grpo_config import GRPOParams
 from trainables.tiny.model import TinyRecipe, build_facts, ensure_tiny_model
 
 BAND = (0.10, 0.60)
@@ -51,7 +51,7 @@ def main() -> None:
         print(f"build wall {wall:.1f}s (recorded {facts['build_seconds']}s), params {facts['n_params']:,}")
         spec = ModelSpec(source=str(model_dir), quantization="none", dtype="float32")
         model, tokenizer = load_model(spec, str(model_dir))
-        params = GRPOParams(eval_max_new_tokens=64)
+        params = EvalParams(eval_max_new_tokens=64)
         suites = recipe.suites()
         rows = {
             "heldout": suites["heldout"],

@@ -31,7 +31,13 @@ def duration(cfg: TrialConfig) -> float:
 
 def trial_params(cfg: TrialConfig, provenance: dict[str, str]) -> dict[str, str]:
     body = cfg.model_dump(mode="json", exclude={"trial_dir", "cache_dir", "mbpp_dir"})
-    return {**flatten("", body), "trial_key": cfg.key, "config_hash": cfg.config_hash(), **provenance}
+    return {
+        **flatten("", body),
+        "trainable": cfg.trainable,
+        "trial_key": cfg.key,
+        "config_hash": cfg.config_hash(),
+        **provenance,
+    }
 
 
 def _reported(result: dict[str, Any]) -> dict[str, float]:

@@ -4,7 +4,9 @@ A checkpoint `<trial_dir>/checkpoints/iter_NNN/` holds the LoRA adapter (PEFT's 
 optimizer state that carries across iterations, the RNG states of python, numpy and torch (and CUDA),
 whatever the kind keeps between iterations (`kind_state`, JSON), and the iteration's reported metrics.
 It is written into a temporary folder and renamed, so a kill leaves either the whole checkpoint or
-none. Every kind and the driver use this module; nobody else knows the layout.
+none. Every kind and the driver use this module; nobody else knows the layout. No learning-rate
+scheduler is stored: transformers rebuilds it at every `train()` call, so at an iteration boundary its
+state is its initial state.
 """
 
 from __future__ import annotations
