@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-_METRIC = re.compile(r"^pass@([1-9][0-9]*)$")
+_METRIC = re.compile(r"^pass(?:@|_at_)([1-9][0-9]*)$")
 
 
 class ClaimError(ValueError):
@@ -129,9 +129,10 @@ class Claim(_Frozen):
     @field_validator("metric")
     @classmethod
     def _metric(cls, v: str) -> str:
-        if not _METRIC.match(v):
+        m = _METRIC.match(v)
+        if not m:
             raise ValueError(f"'{v}' is not pass@k; use e.g. pass@1")
-        return v
+        return f"pass_at_{m.group(1)}"  # the project's one spelling; papers' pass@k is read as the same
 
     @field_validator("assumed")
     @classmethod

@@ -90,7 +90,7 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
             "n_samples": cube.shape[2], "mean": mean, "sd": sd, "ci_low": lo, "ci_high": hi,
         })  # fmt: skip
         ks = [j for j in PASS_AT_KS if j <= cube.shape[2]]
-        at_k = {f"pass@{j}": per_problem_scores(cube, j).mean(axis=1) for j in sorted({*ks, k})}
+        at_k = {f"pass_at_{j}": per_problem_scores(cube, j).mean(axis=1) for j in sorted({*ks, k})}
         for i, seed in enumerate(data.seeds[cond]):
             row = {"suite": data.suite, "condition": cond, "seed": int(seed), "score": per_seed[i]}
             seeds_rows.append(row | {m: v[i] for m, v in at_k.items()})
@@ -226,7 +226,7 @@ def _curves_from_outcomes(df: pd.DataFrame, k: int) -> pd.DataFrame:
     per_problem = per_problem[ok].copy()
     per_problem["value"] = pass_at_k(per_problem["count"].to_numpy(), per_problem["sum"].to_numpy(), k)
     curves = per_problem.groupby(["suite", "condition", "seed", "iteration"], as_index=False)["value"].mean()
-    curves["metric"] = [f"eval/{s}/pass@{k}" for s in curves["suite"]]
+    curves["metric"] = [f"eval/{s}/pass_at_{k}" for s in curves["suite"]]
     return curves[["condition", "seed", "iteration", "metric", "value"]]
 
 

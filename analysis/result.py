@@ -57,7 +57,7 @@ class AnalysisResult:
 
         Non-primary suites carry a ``<suite>/`` prefix. Condition stats are fractions; ``*_pp`` are pp.
         """
-        m = safe_key(self.spec.metric.replace("@", "_at_"))
+        m = safe_key(self.spec.metric)
         out: dict[str, float] = {}
         var = self.variance.set_index(["suite", "condition"])
         for r in self.conditions.itertuples(index=False):

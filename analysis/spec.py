@@ -12,7 +12,8 @@ class AnalysisSpec:
     """What to analyse and how.
 
     baseline: condition every comparison is made against by default.
-    metric: 'pass@1' or 'pass@k' (k <= samples per problem), unbiased estimator per problem.
+    metric: 'pass_at_1' or 'pass_at_k' (k <= samples per problem; 'pass@k' is read as the same), unbiased
+        estimator per problem; stored as 'pass_at_k'.
     suite: the primary suite; None = the first suite in sorted order, and every suite is analysed.
         When given, only that suite is analysed.
     comparisons: (treatment, baseline) pairs; empty = every other condition vs ``baseline``.
@@ -27,7 +28,7 @@ class AnalysisSpec:
     """
 
     baseline: str
-    metric: str = "pass@1"
+    metric: str = "pass_at_1"
     suite: str | None = None
     comparisons: tuple[tuple[str, str], ...] = ()
     family: Family = "declared"
@@ -37,3 +38,11 @@ class AnalysisSpec:
     iteration: int | None = None
     effect_of_interest_pp: float | None = None
     power: float = 0.8
+
+    def __post_init__(self) -> None:
+        import contextlib
+
+        from analysis.tables import AnalysisInputError, canonical_metric
+
+        with contextlib.suppress(AnalysisInputError):  # a bad metric is reported by analyze() as an input error
+            object.__setattr__(self, "metric", canonical_metric(self.metric))

@@ -61,11 +61,17 @@ def check_outcomes(df: pd.DataFrame, where: str = "outcomes") -> pd.DataFrame:
 
 
 def parse_metric(metric: str) -> int:
-    """'pass@1' -> 1, 'pass@10' -> 10; anything else is an input error."""
-    m = re.fullmatch(r"pass@(\d+)", metric.strip())
+    """'pass_at_1' -> 1, 'pass_at_10' -> 10 (the project's one spelling; 'pass@k' as people type it is
+    read too); anything else is an input error."""
+    m = re.fullmatch(r"pass(?:@|_at_)(\d+)", metric.strip())
     if not m or int(m.group(1)) < 1:
-        raise AnalysisInputError(f"unknown metric '{metric}'; use pass@1 or pass@k with k <= samples per problem")
+        raise AnalysisInputError(f"unknown metric '{metric}'; use pass_at_1 or pass_at_k with k <= samples per problem")
     return int(m.group(1))
+
+
+def canonical_metric(metric: str) -> str:
+    """'pass@5' or 'pass_at_5' -> 'pass_at_5' (the name in every table, plot and MLflow key)."""
+    return f"pass_at_{parse_metric(metric)}"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ OUTCOMES_SHA = "codeablate.outcomes_sha256"
 def spec_inputs(primary_metric: str) -> tuple[str, str | None]:
     """(analysis metric, primary suite) from a space's primary metric, e.g. eval/transfer/pass_at_1."""
     parsed = parse_pass_at(primary_metric)
-    return (f"pass@{parsed[1]}", parsed[0]) if parsed else ("pass@1", None)
+    return (f"pass_at_{parsed[1]}", parsed[0]) if parsed else ("pass_at_1", None)
 
 
 def metrics_table(results: dict[tuple[str, int], list[dict[str, float]]], keep: list[str]) -> pd.DataFrame:

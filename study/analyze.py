@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("outcomes", type=Path, help="tidy per-problem outcomes table (.csv or .parquet)")
     p.add_argument("--study", type=Path, help="a study folder or its study.json: its baseline, comparisons, metric")
     p.add_argument("--baseline", help="baseline condition (default: first condition in sorted order)")
-    p.add_argument("--metric", help="pass@1 or pass@k, k <= samples per problem (default pass@1)")
+    p.add_argument(
+        "--metric", help="pass_at_1 or pass_at_k, k <= samples per problem (default pass_at_1; pass@k reads too)"
+    )
     p.add_argument("--suite", help="analyse only this suite (default: every suite, first sorted is primary)")
     p.add_argument("--iteration", type=int, help="iteration to analyse (default: each suite's last)")
     p.add_argument(
@@ -80,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             baseline = str(sorted(outcomes["condition"].astype(str).unique())[0])
         spec = AnalysisSpec(
             baseline=baseline or "",
-            metric=args.metric or given.get("metric", "pass@1"),
+            metric=args.metric or given.get("metric", "pass_at_1"),
             suite=args.suite or given.get("suite"),
             comparisons=_comparisons(args.compare) or given.get("comparisons", ()),
             family=args.family or given.get("family", "declared"),

@@ -37,7 +37,7 @@ def test_per_seed_score_is_the_mean_over_problems_and_samples(outcomes):
     ref = last.groupby(["condition", "seed"])["passed"].mean()
     got = res.seeds.set_index(["condition", "seed"])["score"]
     assert got.to_numpy() == pytest.approx(ref.loc[got.index].to_numpy())
-    assert {"pass@1", "pass@2"} <= set(res.seeds.columns)
+    assert {"pass_at_1", "pass_at_2"} <= set(res.seeds.columns)
 
 
 def test_holm_is_applied_over_the_declared_family(outcomes):
