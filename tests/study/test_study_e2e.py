@@ -171,7 +171,7 @@ def test_resume_after_interruption_logs_nothing_twice(tmp_path: Path, cache_dir:
     assert len(_kind(runs, "study")) == 1 and len(_kind(runs, "condition")) == 3
     for t in trials:
         steps = [m.step for m in client.get_metric_history(t.info.run_id, "eval/transfer/pass_at_1")]
-        assert steps == [0, 1, 2], steps
+        assert sorted(steps) == [0, 1, 2], steps  # each once; a resumed trial may log an earlier step last
         assert t.info.status == "FINISHED"
     for run in _kind(runs, "condition") + _kind(runs, "study"):  # a summary point is logged again only if it changed
         for key in run.data.metrics:
