@@ -12,6 +12,7 @@ import pytest
 from study.profile import load_profile
 from study.resolve import Options, resolve_study
 from study.space import load_space
+from trainables.common import checkpoints
 from trainables.common.config import TrialConfig
 from trainables.common.outcomes import read_outcomes
 from trainables.common.reporting import ListReporter
@@ -77,7 +78,7 @@ def _timing(key: str) -> bool:
 
 
 def test_resumed_trial_reproduces_the_uninterrupted_one_bit_for_bit(tmp_path: Path, cache_dir: Path) -> None:
-    """C-light (aux phase on) for 3 iterations; a copy resumed from iteration 1's checkpoint must give the
+    """C-light (aux phase on) for 3 iterations; a copy resumed from iteration 2's checkpoint must give the
     same outcomes and the same train metrics (AdamW moments, RNG states and the kind's state restored)."""
     study = resolve_study(load_space("aux_kl"), load_profile("tiny"), Options(smoke=True, seeds=1), tmp_path, cache_dir)
     base = next(t for t in study.trials if t.condition == "C-light")
@@ -86,12 +87,14 @@ def test_resumed_trial_reproduces_the_uninterrupted_one_bit_for_bit(tmp_path: Pa
     whole.trial_dir.mkdir()
     first = ListReporter()
     grpo.run(whole, first, progress=lambda m: None)
+    assert checkpoints.read(first.checkpoints[1]) is None  # older than the newest two: adapter only
+    assert (first.checkpoints[1] / "adapter_model.safetensors").is_file()
     resumed = whole.model_copy(update={"trial_dir": tmp_path / "resumed"})
-    shutil.copytree(first.checkpoints[1], resumed.trial_dir / "checkpoints" / first.checkpoints[1].name)
-    again = ListReporter(resume_from=resumed.trial_dir / "checkpoints" / first.checkpoints[1].name)
+    shutil.copytree(first.checkpoints[2], resumed.trial_dir / "checkpoints" / first.checkpoints[2].name)
+    again = ListReporter(resume_from=resumed.trial_dir / "checkpoints" / first.checkpoints[2].name)
     grpo.run(resumed, again, progress=lambda m: None)
     expected = read_outcomes(whole.trial_dir)
-    expected = expected[expected.iteration >= 2].reset_index(drop=True)
+    expected = expected[expected.iteration >= 3].reset_index(drop=True)
     pd.testing.assert_frame_equal(read_outcomes(resumed.trial_dir), expected)
-    for a, b in zip(first.results[2:], again.results, strict=True):
+    for a, b in zip(first.results[3:], again.results, strict=True):
         assert {k: v for k, v in a.items() if not _timing(k)} == {k: v for k, v in b.items() if not _timing(k)}

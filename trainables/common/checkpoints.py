@@ -4,9 +4,11 @@ A checkpoint `<trial_dir>/checkpoints/iter_NNN/` holds the LoRA adapter (PEFT's 
 optimizer state that carries across iterations, the RNG states of python, numpy and torch (and CUDA),
 whatever the kind keeps between iterations (`kind_state`, JSON), and the iteration's reported metrics.
 It is written into a temporary folder and renamed, so a kill leaves either the whole checkpoint or
-none. Every kind and the driver use this module; nobody else knows the layout. No learning-rate
-scheduler is stored: transformers rebuilds it at every `train()` call, so at an iteration boundary its
-state is its initial state.
+none. The newest two checkpoints are complete; older ones keep their adapter only (AdamW's state is
+twice the adapter's size: for a 3B model's LoRA, kept at every iteration of every trial, gigabytes).
+Every kind and the driver use this module; nobody else knows the layout. No learning-rate scheduler
+is stored: transformers rebuilds it at every `train()` call, so at an iteration boundary its state is
+its initial state.
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ def save(
     (tmp / STATE).write_text(json.dumps(body, sort_keys=True))
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
+    for older in (trial_dir / DIR).glob("iter_[0-9][0-9][0-9]"):
+        if int(older.name[5:]) < iteration - 1:
+            (older / TRAIN_STATE).unlink(missing_ok=True)  # adapter only from now on: not a resume point
     return final
 
 
