@@ -92,19 +92,31 @@ class SuiteData:
 
 
 def select_iteration(df: pd.DataFrame, suite: str, iteration: int | None) -> tuple[pd.DataFrame, int, list]:
-    """Rows of ``suite`` at ``iteration`` (default: the suite's last). Seeds without it are dropped, noted."""
+    """Rows of ``suite`` at ``iteration``; by default each condition's final evaluation (its last
+    iteration: arms of different trainer kinds, e.g. an untrained base model at 0 beside a trained
+    condition at 3, are compared at their finals). Seeds without that iteration are dropped, noted.
+    Returns (rows, the largest iteration used, notes)."""
     rows = df[df["suite"] == suite]
-    it = int(rows["iteration"].max()) if iteration is None else int(iteration)
-    at = rows[rows["iteration"] == it]
+    if iteration is None:
+        last = rows.groupby("condition")["iteration"].transform("max")
+        at = rows[rows["iteration"] == last]
+    else:
+        at = rows[rows["iteration"] == int(iteration)]
     if at.empty:
         have = sorted(rows["iteration"].unique().tolist())
-        raise AnalysisInputError(f"suite {suite}: no rows at iteration {it}; available iterations: {have}")
+        raise AnalysisInputError(f"suite {suite}: no rows at iteration {iteration}; available iterations: {have}")
+    it = int(at["iteration"].max())
     notes = []
+    finals = at.groupby("condition")["iteration"].max()
+    if iteration is None and finals.nunique() > 1:
+        shown = ", ".join(f"{c} {int(i)}" for c, i in finals.items())
+        notes.append(f"suite {suite}: conditions compared at their final iterations ({shown})")
     runs = rows[["condition", "seed"]].drop_duplicates()
     done = at[["condition", "seed"]].drop_duplicates()
     lost = runs.merge(done, how="left", indicator=True).query("_merge == 'left_only'")
     for cond, seed in lost[["condition", "seed"]].itertuples(index=False):
-        notes.append(f"suite {suite}: {cond} seed {seed} has no iteration {it}; left out")
+        final = int(finals.get(cond, it)) if iteration is None else int(iteration)
+        notes.append(f"suite {suite}: {cond} seed {seed} has no iteration {final}; left out")
     return at, it, notes
 
 

@@ -110,3 +110,14 @@ def test_iteration_selects_earlier_rows(outcomes):
     res = analyze(outcomes, AnalysisSpec(baseline="A", iteration=0, n_boot=200))
     assert res.iterations == {"heldout": 0}
     assert set(res.curves["iteration"]) == {0, 1}
+
+
+def test_conditions_of_different_kinds_are_compared_at_their_final_iterations(outcomes) -> None:
+    """An untrained arm evaluated once (iteration 0) beside trained arms evaluated up to iteration 1."""
+    base = outcomes[(outcomes.condition == "A") & (outcomes.iteration == 0)].assign(condition="Base")
+    table = pd.concat([outcomes[outcomes.condition != "A"], base], ignore_index=True)
+    res = analyze(table, AnalysisSpec(baseline="Base", n_boot=200))
+    assert set(res.comparisons.baseline) == {"Base"} and len(res.comparisons) == 3
+    assert any("final iterations (B 1, Base 0, C 1, D 1)" in n for n in res.notes)
+    pinned = analyze(table, AnalysisSpec(baseline="Base", n_boot=200, iteration=0))
+    assert len(pinned.comparisons) == 3  # every arm has iteration 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from study.profile import load_profile
 from study.resolve import Options, expand_conditions, resolve_study
 from study.space import load_space
@@ -106,16 +108,27 @@ def test_grid_baseline_and_comparisons_follow_the_expansion(tmp_path: Path) -> N
 
 
 def test_a_condition_may_name_its_own_kind_and_shared_keys_must_suit_every_kind(tmp_path: Path) -> None:
+    from study.errors import UserError
+    from trainables.kinds.base import BaseParams
+    from trainables.kinds.grpo_config import GRPOParams
+
     space = tmp_path / "k.yaml"
-    body = "name: k\ntrainable: grpo\nseeds: 1\nbaseline: A\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
-    space.write_text(body + "conditions: {A: {}, B: {trainable: grpo, kl_coeff: 0.05}}\n")
+    body = "name: k\ntrainable: grpo\nseeds: 1\nbaseline: Base\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
+    space.write_text(body + "conditions: {Base: {trainable: base}, B: {kl_coeff: 0.05}}\n")
     study = _resolved(str(space), tmp_path)
     assert [(c.name, c.trainable, c.overrides) for c in study.conditions] == [
-        ("A", "grpo", {}),
+        ("Base", "base", {}),
         ("B", "grpo", {"kl_coeff": 0.05}),
     ]
-    assert {t.trainable for t in study.trials} == {"grpo"} and study.trainables == ["grpo"]
-    assert all(t.params.kind == "grpo" for t in study.trials)
+    assert study.trainables == ["base", "grpo"] and study.comparisons == (("B", "Base"),)
+    by_cond = {t.condition: t for t in study.trials}
+    assert isinstance(by_cond["Base"].params, BaseParams) and isinstance(by_cond["B"].params, GRPOParams)
+    assert by_cond["Base"].params.eval_samples == by_cond["B"].params.eval_samples == 5  # the profile's eval block
+    again = type(by_cond["Base"]).model_validate_json(by_cond["Base"].model_dump_json())
+    assert isinstance(again.params, BaseParams)  # the union is discriminated by kind
+    space.write_text(body + "params: {kl_coeff: 0.02}\nconditions: {Base: {trainable: base}, B: {}}\n")
+    with pytest.raises(UserError, match=r"params\.kl_coeff: unknown parameter of base"):
+        _resolved(str(space), tmp_path)
 
 
 def test_the_resolved_study_round_trips_through_json(tmp_path: Path) -> None:

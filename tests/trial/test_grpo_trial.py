@@ -98,3 +98,21 @@ def test_resumed_trial_reproduces_the_uninterrupted_one_bit_for_bit(tmp_path: Pa
     pd.testing.assert_frame_equal(read_outcomes(resumed.trial_dir), expected)
     for a, b in zip(first.results[3:], again.results, strict=True):
         assert {k: v for k, v in a.items() if not _timing(k)} == {k: v for k, v in b.items() if not _timing(k)}
+
+
+def test_base_kind_samples_what_a_trained_kind_evaluates_at_iteration_0(smoke_trial, tmp_path: Path) -> None:
+    """The base kind (no training) is the untrained arm: same seed, same samples, same outcomes as the grpo
+    kind's iteration-0 evaluation (a fresh LoRA adapter changes no logit)."""
+    from trainables.kinds import KINDS
+
+    grpo_cfg, _ = smoke_trial
+    params = KINDS["base"].params.model_validate(
+        {k: v for k, v in grpo_cfg.params.model_dump().items() if k.startswith("eval_")} | {"kind": "base"}
+    )
+    cfg = grpo_cfg.model_copy(update={"params": params, "trial_dir": tmp_path / "base"})
+    cfg.trial_dir.mkdir()
+    reporter = ListReporter()
+    KINDS["base"].run_function()(cfg, reporter, progress=lambda m: None)
+    assert [r["iteration"] for r in reporter.results] == [0] and reporter.checkpoints == [None]
+    trained = read_outcomes(grpo_cfg.trial_dir)
+    pd.testing.assert_frame_equal(read_outcomes(cfg.trial_dir), trained[trained.iteration == 0].reset_index(drop=True))

@@ -20,6 +20,7 @@ from typing import Annotated, Any, Union
 from pydantic import Field
 
 from trainables.common.params import KindParams
+from trainables.kinds.base import BaseParams
 from trainables.kinds.grpo_config import TRL_NAMES as GRPO_TRL_NAMES
 from trainables.kinds.grpo_config import GRPOParams
 from trainables.registry import Registry
@@ -77,6 +78,12 @@ KINDS: Registry[Kind] = Registry(
             runner="trainables.kinds.grpo:run",
             train_metrics=GRPO_METRICS,
             trl_names=GRPO_TRL_NAMES,
+        ),
+        "base": Kind(
+            name="base",
+            summary="the untrained model, evaluated once (iteration 0): a study's base-model arm",
+            params=BaseParams,
+            runner="trainables.kinds.base:run",
         ),
     },
 )
