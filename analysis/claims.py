@@ -8,7 +8,7 @@ add up) by ``check_claim``, which names the offending field. Pure: no file I/O, 
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -96,9 +96,18 @@ class Reproduce(_Frozen):
     baseline_iteration: int | None = Field(
         None, ge=0, description="Compare against the baseline at this iteration (0 = before training); default: last."
     )
-    trainable: Literal["grpo", "dpo", "sft"] | None = Field(
-        None, description="Trainer kind; a planned kind (dpo, sft) marks a space that cannot run yet."
+    trainable: str | None = Field(
+        None, description="Trainer kind (trainables/kinds); a planned one (dpo, sft) marks a space that cannot run yet."
     )
+
+    @field_validator("trainable")
+    @classmethod
+    def _kind(cls, v: str | None) -> str | None:
+        from trainables.kinds import KINDS, PLANNED
+
+        if v is not None and v not in KINDS and v not in PLANNED:
+            raise ValueError(f"{KINDS.miss(v)} (planned: {', '.join(PLANNED)})")
+        return v
 
 
 ASSUMABLE = ("n_problems", "samples_per_problem", "seeds", "baseline", "treatment", "improved", "regressed")

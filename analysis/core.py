@@ -47,7 +47,10 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
     if not pairs:
         raise AnalysisInputError("nothing to compare: the table has only the baseline condition")
 
-    blocks = [_analyze_suite(build_suite(df, s, spec.iteration), spec, k, pairs, i) for i, s in enumerate(suites)]
+    finals = dict(spec.finals)
+    blocks = [
+        _analyze_suite(build_suite(df, s, spec.iteration, finals), spec, k, pairs, i) for i, s in enumerate(suites)
+    ]
     curves = _curves_from_outcomes(df, k) if metrics_df is None else _curves_from_metrics(metrics_df)
     cat = lambda key: pd.concat([b[key] for b in blocks], ignore_index=True)  # noqa: E731
     return AnalysisResult(
@@ -75,7 +78,8 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
     if missing:
         raise AnalysisInputError(
             f"suite {data.suite}: no outcomes for {', '.join(missing)} at iteration "
-            f"{data.iteration}; pass --iteration or check the trials finished"
+            f"{data.iteration}; pass --iteration, --study (arms of different kinds end at different iterations) "
+            "or check the trials finished"
         )
     scores = {c: per_problem_scores(cube, k) for c, cube in data.outcomes.items()}  # (r, n) each
     level = 1 - spec.alpha

@@ -21,7 +21,11 @@ class AnalysisSpec:
     alpha: test level; intervals are (1 - alpha).
     n_boot: bootstrap resamples (problem and hierarchical bootstraps; Monte Carlo permutations).
     rng_seed: seed of the one ``np.random.Generator`` per suite; same input and seed, same output.
-    iteration: which iteration to analyse; None = each suite's last.
+    iteration: which iteration to analyse; None = each condition's final one: its entry in ``finals``, or
+        without ``finals`` the suite's last iteration.
+    finals: (condition, final iteration) pairs from the resolved study: arms of different trainer kinds
+        (an untrained base model evaluated at 0 beside a condition trained for 3 iterations) are
+        compared at their finals, and a seed that never reached its condition's final is left out.
     effect_of_interest_pp: smallest delta (pp) worth detecting; sets the 'no effect' margin.
         None = use each comparison's seed-level MDE at 80% power.
     power: power used for MDEs and seeds-needed.
@@ -36,6 +40,7 @@ class AnalysisSpec:
     n_boot: int = 10_000
     rng_seed: int = 0
     iteration: int | None = None
+    finals: tuple[tuple[str, int], ...] = ()
     effect_of_interest_pp: float | None = None
     power: float = 0.8
 

@@ -91,38 +91,43 @@ class SuiteData:
         return tuple(self.outcomes)
 
 
-def select_iteration(df: pd.DataFrame, suite: str, iteration: int | None) -> tuple[pd.DataFrame, int, list]:
-    """Rows of ``suite`` at ``iteration``; by default each condition's final evaluation (its last
-    iteration: arms of different trainer kinds, e.g. an untrained base model at 0 beside a trained
-    condition at 3, are compared at their finals). Seeds without that iteration are dropped, noted.
-    Returns (rows, the largest iteration used, notes)."""
+def select_iteration(
+    df: pd.DataFrame, suite: str, iteration: int | None, finals: dict[str, int] | None = None
+) -> tuple[pd.DataFrame, int, list]:
+    """Rows of ``suite`` at ``iteration``; None: each condition at its final iteration (``finals``, the
+    resolved study's), or at the suite's last iteration when no finals are known. Seeds without it are
+    dropped, noted. Returns (rows, the largest iteration used, notes)."""
     rows = df[df["suite"] == suite]
-    if iteration is None:
-        last = rows.groupby("condition")["iteration"].transform("max")
-        at = rows[rows["iteration"] == last]
+    if iteration is not None:
+        wanted = pd.Series(int(iteration), index=rows.index)
+    elif finals:
+        wanted = rows["condition"].map(finals).fillna(rows["iteration"].max())
     else:
-        at = rows[rows["iteration"] == int(iteration)]
+        wanted = pd.Series(int(rows["iteration"].max()), index=rows.index)
+    at = rows[rows["iteration"] == wanted]
+    per_cond = {str(c): int(i) for c, i in zip(rows["condition"], wanted, strict=True)}
     if at.empty:
         have = sorted(rows["iteration"].unique().tolist())
-        raise AnalysisInputError(f"suite {suite}: no rows at iteration {iteration}; available iterations: {have}")
+        asked = iteration if iteration is not None else ", ".join(f"{c} {i}" for c, i in sorted(per_cond.items()))
+        raise AnalysisInputError(f"suite {suite}: no rows at iteration {asked}; available iterations: {have}")
     it = int(at["iteration"].max())
     notes = []
-    finals = at.groupby("condition")["iteration"].max()
-    if iteration is None and finals.nunique() > 1:
-        shown = ", ".join(f"{c} {int(i)}" for c, i in finals.items())
+    if len(set(per_cond.values())) > 1:
+        shown = ", ".join(f"{c} {i}" for c, i in sorted(per_cond.items()))
         notes.append(f"suite {suite}: conditions compared at their final iterations ({shown})")
     runs = rows[["condition", "seed"]].drop_duplicates()
     done = at[["condition", "seed"]].drop_duplicates()
     lost = runs.merge(done, how="left", indicator=True).query("_merge == 'left_only'")
     for cond, seed in lost[["condition", "seed"]].itertuples(index=False):
-        final = int(finals.get(cond, it)) if iteration is None else int(iteration)
-        notes.append(f"suite {suite}: {cond} seed {seed} has no iteration {final}; left out")
+        notes.append(f"suite {suite}: {cond} seed {seed} has no iteration {per_cond[str(cond)]}; left out")
     return at, it, notes
 
 
-def build_suite(df: pd.DataFrame, suite: str, iteration: int | None = None) -> SuiteData:
+def build_suite(
+    df: pd.DataFrame, suite: str, iteration: int | None = None, finals: dict[str, int] | None = None
+) -> SuiteData:
     """Arrays for one suite; asserts every (condition, seed) answered the same problems, K samples each."""
-    at, it, notes = select_iteration(df, suite, iteration)
+    at, it, notes = select_iteration(df, suite, iteration, finals)
     problems = tuple(sorted(at["problem_id"].unique()))
     p_index = {p: i for i, p in enumerate(problems)}
     seeds, outcomes = {}, {}

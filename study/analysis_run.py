@@ -48,7 +48,12 @@ def run_analysis(
     if suite is not None and suite not in set(outcomes["suite"]):
         suite = None
     spec = AnalysisSpec(
-        baseline=study.baseline, metric=metric, suite=suite, comparisons=study.comparisons, family=study.family
+        baseline=study.baseline,
+        metric=metric,
+        suite=suite,
+        comparisons=study.comparisons,
+        family=study.family,
+        finals=study.finals(),
     )
     result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
     paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)

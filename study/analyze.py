@@ -25,7 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--metric", help="pass_at_1 or pass_at_k, k <= samples per problem (default pass_at_1; pass@k reads too)"
     )
     p.add_argument("--suite", help="analyse only this suite (default: every suite, first sorted is primary)")
-    p.add_argument("--iteration", type=int, help="iteration to analyse (default: each suite's last)")
+    p.add_argument(
+        "--iteration",
+        type=int,
+        help="iteration to analyse (default: each condition's final with --study, else the last)",
+    )
     p.add_argument(
         "--compare", action="append", metavar="TREAT:BASE", help="a comparison (repeatable); default: all vs baseline"
     )
@@ -65,7 +69,7 @@ def _from_study(path: Path) -> dict:
         raise UserError(f"--study: {file} holds no resolved study ({type(err).__name__}); rerun study.run") from None
     metric, suite = spec_inputs(study.primary_metric.name)
     return {"baseline": study.baseline, "comparisons": study.comparisons, "metric": metric, "suite": suite,
-            "family": study.family}  # fmt: skip
+            "family": study.family, "finals": study.finals()}  # fmt: skip
 
 
 @cli_errors
@@ -86,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             suite=args.suite or given.get("suite"),
             comparisons=_comparisons(args.compare) or given.get("comparisons", ()),
             family=args.family or given.get("family", "declared"),
+            finals=given.get("finals", ()),
             alpha=args.alpha,
             n_boot=args.n_boot,
             rng_seed=args.rng_seed,

@@ -58,7 +58,7 @@ class TuneReporter:
         found = [checkpoints.latest(self.cfg.trial_dir)]
         ray_ckpt = tune.get_checkpoint()
         if ray_ckpt is not None:
-            found.append(checkpoints.read(Path(ray_ckpt.to_directory())))
+            found.append(checkpoints.read(_local_dir(ray_ckpt)))
         usable = [c for c in found if c is not None and c.trial_key == self.cfg.key]
         if not usable:
             return None
@@ -66,6 +66,14 @@ class TuneReporter:
         if best.iteration not in {int(r["iteration"]) for r in _rows(self.cfg.trial_dir / RESULTS_FILE)}:
             self._append({**best.metrics, "trial_s": 0.0})
         return best
+
+
+def _local_dir(ckpt: Any) -> Path:
+    """Ray's checkpoint folder itself when storage is local (no copy); else a downloaded copy."""
+    fs = getattr(ckpt, "filesystem", None)
+    if fs is not None and getattr(fs, "type_name", "") == "local":
+        return Path(ckpt.path)
+    return Path(ckpt.to_directory())
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:

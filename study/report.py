@@ -45,6 +45,11 @@ def main(argv: list[str] | None = None) -> int:
         raise UserError(f"--study-id: no study run '{args.study_id}' in {args.study}; drop --study-id for the latest")
     study = studies[0]
     outcomes = pd.read_csv(client.download_artifacts(study.info.run_id, OUTCOMES_FILE))
+    if STUDY_FILE not in {a.path for a in client.list_artifacts(study.info.run_id)}:
+        raise UserError(
+            f"--study: the study run {study.info.run_id} has no {STUDY_FILE} (logged before the resolved study "
+            "was); rerun the study with study.run, or analyse its outcomes.csv with study.analyze"
+        )
     state = json.loads(Path(client.download_artifacts(study.info.run_id, STUDY_FILE)).read_text())
     resolved = ResolvedStudy.model_validate(state["study"])
     keep = [m.name for m in resolved.metrics]

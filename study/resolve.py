@@ -80,6 +80,13 @@ class ResolvedStudy(BaseModel):
     def keys(self) -> list[str]:
         return [t.key for t in self.trials]
 
+    def finals(self) -> tuple[tuple[str, int], ...]:
+        """(condition, the iteration of its last evaluation): what the analysis compares by default."""
+        first = {}
+        for t in self.trials:
+            first.setdefault(t.condition, t.params.final_iteration())
+        return tuple(first.items())
+
 
 def expand_conditions(loaded: LoadedSpace) -> tuple[ResolvedCondition, ...]:
     """Named conditions, each crossed with the grid or the Optuna draws (if any), in expansion order."""

@@ -116,8 +116,19 @@ def test_conditions_of_different_kinds_are_compared_at_their_final_iterations(ou
     """An untrained arm evaluated once (iteration 0) beside trained arms evaluated up to iteration 1."""
     base = outcomes[(outcomes.condition == "A") & (outcomes.iteration == 0)].assign(condition="Base")
     table = pd.concat([outcomes[outcomes.condition != "A"], base], ignore_index=True)
-    res = analyze(table, AnalysisSpec(baseline="Base", n_boot=200))
+    finals = (("Base", 0), ("B", 1), ("C", 1), ("D", 1))
+    res = analyze(table, AnalysisSpec(baseline="Base", n_boot=200, finals=finals))
     assert set(res.comparisons.baseline) == {"Base"} and len(res.comparisons) == 3
     assert any("final iterations (B 1, Base 0, C 1, D 1)" in n for n in res.notes)
     pinned = analyze(table, AnalysisSpec(baseline="Base", n_boot=200, iteration=0))
     assert len(pinned.comparisons) == 3  # every arm has iteration 0
+    with pytest.raises(AnalysisInputError, match="no outcomes for Base at iteration 1"):
+        analyze(table, AnalysisSpec(baseline="Base", n_boot=200))  # no finals: the last iteration for all
+
+
+def test_a_seed_that_never_reached_its_final_iteration_is_left_out_not_compared_early(outcomes) -> None:
+    unfinished = outcomes[~((outcomes.condition == "C") & (outcomes.seed == 0) & (outcomes.iteration == 1))]
+    res = analyze(unfinished, AnalysisSpec(baseline="A", n_boot=200, finals=(("A", 1), ("B", 1), ("C", 1), ("D", 1))))
+    assert any("C seed 0 has no iteration 1; left out" in n for n in res.notes)
+    row = res.comparisons.set_index("treatment").loc["C"]
+    assert row.n_seeds_treatment == 3 and row.n_seeds_baseline == 4

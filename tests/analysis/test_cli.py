@@ -58,6 +58,7 @@ def test_cli_takes_baseline_and_comparisons_from_a_resolved_study(table, tmp_pat
     space.write_text(
         "name: s\ntrainable: grpo\nseeds: 4\nbaseline: B\nconditions: {A: {}, B: {}, C: {}, D: {}}\n"
         "comparisons: [[C, B]]\nfamily: exploratory\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
+        "params: {iterations: 1}\n"
     )
     study = resolve_study(load_space(str(space)), load_profile("tiny"), Options(), tmp_path, tmp_path)
     (tmp_path / "study.json").write_text(json.dumps({"study": study.model_dump(mode="json")}))

@@ -125,6 +125,21 @@ def test_rollout_returns_k_per_group_and_logs_no_rollouts(real) -> None:
     assert with_variance == (2 - lacking) + round(rescued)  # untouched groups keep theirs; rescued ones gained it
 
 
+def test_groups_without_variance_are_refilled_to_the_cap_with_the_combined_reward(real) -> None:
+    """Weight 0 makes the combined reward 0 for every completion (what the trainer would sum): no group has
+    variance, every group draws max_generations - K more, and no draw can rescue one."""
+    from trainables.common.prompting import render_prompt
+
+    prompts_all = [render_prompt(p, _spec(), real.tokenizer) for p in real.train]
+    ak = AdaptiveK(real.funcs, [0.0], prompts_all, max_generations=8, seed=0)
+    real.trainer._metrics["train"].clear()
+    out = ak([prompts_all[0]] * 4 + [prompts_all[1]] * 4, real.trainer)
+    assert len(out["completion_ids"]) == 8
+    assert real.trainer._metrics["train"]["rollout/k_mean"] == [8.0]
+    assert real.trainer._metrics["train"]["rollout/rescued_frac"] == [0.0]
+    assert real.log.drain() == []
+
+
 def test_rollout_rejects_prompts_not_in_groups_of_k(real) -> None:
     ak = AdaptiveK(real.funcs, real.weights, ["a", "b"], 8, seed=0)
     with pytest.raises(ValueError, match="groups of num_generations"):

@@ -41,6 +41,8 @@ def test_reports_every_iteration_with_eval_and_train_metrics(smoke_trial) -> Non
     for r in rep.results[1:]:
         assert {"train/kl", "train/pass_rate", "train/completion_length", "train/reward"} <= set(r)
         assert r["train/kl"] >= 0.0 and 0.0 <= r["train/pass_rate"] <= 1.0
+        assert r["train/reward/exec"] == pytest.approx(r["train/reward"])  # one function, weight 1
+        assert {"train/alarm_kl_growth", "train/alarm_length_collapse"} <= set(r)  # exec-only A reports them too
 
 
 def test_outcomes_are_per_problem_per_sample(smoke_trial) -> None:
@@ -89,6 +91,8 @@ def test_resumed_trial_reproduces_the_uninterrupted_one_bit_for_bit(tmp_path: Pa
     grpo.run(whole, first, progress=lambda m: None)
     assert checkpoints.read(first.checkpoints[1]) is None  # older than the newest two: adapter only
     assert (first.checkpoints[1] / "adapter_model.safetensors").is_file()
+    with pytest.raises(ValueError, match="not a resumable checkpoint"):  # never a silent restart from scratch
+        ListReporter(resume_from=first.checkpoints[1]).restored_checkpoint()
     resumed = whole.model_copy(update={"trial_dir": tmp_path / "resumed"})
     shutil.copytree(first.checkpoints[2], resumed.trial_dir / "checkpoints" / first.checkpoints[2].name)
     again = ListReporter(resume_from=resumed.trial_dir / "checkpoints" / first.checkpoints[2].name)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 DIR = "checkpoints"
+_NAME = re.compile(r"^iter_([0-9]+)$")
 STATE = "trial_state.json"
 TRAIN_STATE = "train_state.pt"
 ADAPTER = "adapter_model.safetensors"
@@ -83,8 +85,8 @@ def save(
     (tmp / STATE).write_text(json.dumps(body, sort_keys=True))
     shutil.rmtree(final, ignore_errors=True)
     os.replace(tmp, final)
-    for older in (trial_dir / DIR).glob("iter_[0-9][0-9][0-9]"):
-        if int(older.name[5:]) < iteration - 1:
+    for number, older in _folders(trial_dir):
+        if number < iteration - 1:
             (older / TRAIN_STATE).unlink(missing_ok=True)  # adapter only from now on: not a resume point
     return final
 
@@ -100,8 +102,14 @@ def read(path: Path) -> Checkpoint | None:
 
 def latest(trial_dir: Path) -> Checkpoint | None:
     """The newest complete checkpoint a trial wrote, if any."""
-    found = [c for c in (read(p) for p in sorted((trial_dir / DIR).glob("iter_[0-9][0-9][0-9]"))) if c]
+    found = [c for c in (read(p) for _, p in _folders(trial_dir)) if c]
     return found[-1] if found else None
+
+
+def _folders(trial_dir: Path) -> list[tuple[int, Path]]:
+    """(iteration, folder) of every checkpoint folder, by iteration (temporary folders excluded)."""
+    found = [(int(m.group(1)), p) for p in (trial_dir / DIR).glob("iter_*") if (m := _NAME.match(p.name))]
+    return sorted(found)
 
 
 def restore(ckpt: Checkpoint, model: Any, optimizer: Any = None) -> None:

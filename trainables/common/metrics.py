@@ -38,8 +38,8 @@ def parse_pass_at(metric: str) -> tuple[str | None, int] | None:
     return None
 
 
-EVAL_NAMES = ("fix_rate", "completion_length")
-"""Eval metrics besides pass_at_<k> (fix_rate: the grpo kind's SPARK repair metric)."""
+EVAL_NAMES = ("completion_length",)
+"""Eval metrics of every kind besides pass_at_<k>; a kind adds its extras' names (Kind.eval_metrics)."""
 
 
 def is_known_metric(name: str) -> bool:
@@ -50,4 +50,5 @@ def is_known_metric(name: str) -> bool:
     if any(name in k.train_metrics for k in KINDS.values()) or _REWARD.match(name):
         return True
     m = _EVAL.match(name)
-    return bool(m) and (bool(_PASS.match(m.group(2))) or m.group(2) in EVAL_NAMES)
+    extras = {e for k in KINDS.values() for e in k.eval_metrics}
+    return bool(m) and (bool(_PASS.match(m.group(2))) or m.group(2) in {*EVAL_NAMES, *extras})

@@ -28,6 +28,10 @@ class KindParams(EvalParams):
 
     kind: str
 
+    def final_iteration(self) -> int:
+        """The iteration of this kind's last evaluation (what a study's analysis compares by default)."""
+        raise NotImplementedError
+
 
 RESERVED = frozenset({"kind"})
 """Fields a space file may not set as parameters (a condition names its kind with `trainable:`)."""

@@ -32,4 +32,9 @@ class ListReporter:
         self.checkpoints.append(checkpoint_dir)
 
     def restored_checkpoint(self) -> Checkpoint | None:
-        return checkpoints.read(self._resume_from) if self._resume_from is not None else None
+        if self._resume_from is None:
+            return None
+        found = checkpoints.read(self._resume_from)
+        if found is None:  # never silently start over: that would overwrite the trial's outcomes
+            raise ValueError(f"{self._resume_from} is not a resumable checkpoint (missing, or adapter only)")
+        return found

@@ -22,12 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from executors import ExecResult, SandboxExecutor, verdicts
 from trainables.common.problems import Problem
-from trainables.common.rollouts import RolloutLog, judge
 from trainables.registry import Registry
+
+if TYPE_CHECKING:  # rollouts imports torch; validating a space's `rewards` must not
+    from trainables.common.rollouts import RolloutLog
 
 Reward = float | None  # None: abstain (not judged); TRL reads it as NaN
 
@@ -95,6 +97,8 @@ class ExecReward:
         self.shaping = Shaping(syntax=p.syntax_penalty, runtime=p.runtime_penalty, timeout=p.timeout_penalty)
 
     def __call__(self, prompts: list[Any], completions: list[Any], record: bool = True, **kw: Any) -> list[Reward]:
+        from trainables.common.rollouts import judge
+
         problems = [self.ctx.problems[i] for i in kw["problem_index"]]
         state = kw.get("trainer_state")
         step = int(state.global_step) if state is not None else 0

@@ -35,6 +35,7 @@ class Kind:
     params: type[KindParams]
     runner: str  # "module:function" with signature (TrialConfig, Reporter, progress) -> None
     train_metrics: tuple[str, ...] = ()
+    eval_metrics: tuple[str, ...] = ()  # eval/<suite>/<name> from its evaluation extras, beyond pass_at_k
     trl_names: dict[str, str] = field(default_factory=dict)
 
     def run_function(self) -> Callable[..., Any]:
@@ -77,6 +78,7 @@ KINDS: Registry[Kind] = Registry(
             params=GRPOParams,
             runner="trainables.kinds.grpo:run",
             train_metrics=GRPO_METRICS,
+            eval_metrics=("fix_rate",),
             trl_names=GRPO_TRL_NAMES,
         ),
         "base": Kind(

@@ -22,6 +22,9 @@ class BaseParams(KindParams):
 
     kind: Literal["base"] = "base"
 
+    def final_iteration(self) -> int:
+        return 0
+
 
 def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
     """Load, evaluate every suite at iteration 0, save the outcomes, report."""

@@ -57,6 +57,9 @@ class GRPOParams(KindParams):
         "correct_or_canonical", description="Repair target: a sibling correct rollout, else the canonical."
     )
 
+    def final_iteration(self) -> int:
+        return self.iterations
+
     @field_validator("rewards")
     @classmethod
     def _known_rewards(cls, v: dict[str, float]) -> dict[str, float]:
