@@ -17,7 +17,7 @@ from study.layout import DONE_FILE, RESULTS_FILE
 from study.progress import Progress
 from study.summary import trial_results
 from study.tracking import Tracker, flatten
-from trainables.common.config import TrialConfig
+from trainables.common.config import LOCATIONS, TrialConfig
 from trainables.common.outcomes import read_outcomes
 
 
@@ -30,7 +30,7 @@ def duration(cfg: TrialConfig) -> float:
 
 
 def trial_params(cfg: TrialConfig, provenance: dict[str, str]) -> dict[str, str]:
-    body = cfg.model_dump(mode="json", exclude={"trial_dir", "cache_dir", "mbpp_dir"})
+    body = cfg.model_dump(mode="json", exclude=set(LOCATIONS))
     return {
         **flatten("", body),
         "trainable": cfg.trainable,

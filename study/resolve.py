@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from study.errors import UserError
-from study.layout import TRIALS_DIR
+from study.layout import BASE_EVAL_DIR, TRIALS_DIR
 from study.profile import Profile
 from study.space import LoadedSpace, MetricSpec, OptunaSpec
 from trainables.common.config import TrialConfig
@@ -192,6 +192,7 @@ def resolve_study(
                 sandbox_mode=opts.sandbox_mode,
                 cache_dir=cache_dir,
                 mbpp_dir=opts.mbpp_dir,
+                base_eval_dir=out_dir / BASE_EVAL_DIR,
             )
             trials.append(cfg.model_copy(update={"trial_dir": out_dir / TRIALS_DIR / cfg.key}))
     return ResolvedStudy(

@@ -123,6 +123,10 @@ def test_outcome_tables_are_tidy_and_complete(finished_study) -> None:
     # 3 conditions x 2 seeds x 3 evaluations x 2 suites x 4 problems x 5 samples
     assert len(table) == 3 * 2 * 3 * 2 * 4 * 5
     assert not table.duplicated(["condition", "seed", "iteration", "suite", "problem_id", "sample"]).any()
+    assert len(list((out / "base_eval").iterdir())) == 2  # iteration 0 evaluated once per seed, not per condition
+    at0 = table[table.iteration == 0].pivot_table(index=["seed", "suite", "problem_id", "sample"],
+                                                  columns="condition", values="passed")  # fmt: skip
+    assert (at0.nunique(axis=1) == 1).all()  # every condition of a seed starts from the same evaluation
     client, runs = _runs(out)
     t = _kind(runs, "trial")[0]
     names = {a.path for a in client.list_artifacts(t.info.run_id)}

@@ -120,3 +120,29 @@ def test_base_kind_samples_what_a_trained_kind_evaluates_at_iteration_0(smoke_tr
     assert [r["iteration"] for r in reporter.results] == [0] and reporter.checkpoints == [None]
     trained = read_outcomes(grpo_cfg.trial_dir)
     pd.testing.assert_frame_equal(read_outcomes(cfg.trial_dir), trained[trained.iteration == 0].reset_index(drop=True))
+
+
+def test_iteration_0_is_evaluated_once_per_seed_and_reused_by_other_conditions(smoke_trial, cache_dir) -> None:
+    """C-reg of the same seed reads A's iteration-0 evaluation from the study's base_eval folder instead of
+    computing it again: the same outcomes (relabelled), the same metrics."""
+    from trainables.common import base_eval
+
+    a_cfg, a_rep = smoke_trial
+    entry = a_cfg.base_eval_dir / base_eval.key(a_cfg)
+    written = (entry / "metrics.json").stat().st_mtime_ns
+    before = sorted(a_cfg.base_eval_dir.iterdir())
+    study = resolve_study(
+        load_space("aux_kl"), load_profile("tiny"), Options(smoke=True, seeds=1), a_cfg.trial_dir.parent.parent,
+        cache_dir,
+    )  # fmt: skip
+    c_cfg = next(t for t in study.trials if t.condition == "C-reg")
+    assert c_cfg.base_eval_dir == a_cfg.base_eval_dir
+    c_cfg.trial_dir.mkdir(parents=True)
+    c_rep = ListReporter()
+    grpo.run(c_cfg, c_rep, progress=lambda m: None)
+    assert base_eval.key(c_cfg) == entry.name  # the same seed and kind: the same evaluation
+    assert (entry / "metrics.json").stat().st_mtime_ns == written and sorted(a_cfg.base_eval_dir.iterdir()) == before
+    assert c_rep.results[0] == a_rep.results[0]
+    a0 = read_outcomes(a_cfg.trial_dir).query("iteration == 0").reset_index(drop=True)
+    c0 = read_outcomes(c_cfg.trial_dir).query("iteration == 0").reset_index(drop=True)
+    pd.testing.assert_frame_equal(c0, a0.assign(condition="C-reg"))

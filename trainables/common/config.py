@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict
 from trainables.common.specs import DataSpec, LoraSpec, ModelSpec
 from trainables.kinds import TrialParams
 
+LOCATIONS = ("trial_dir", "cache_dir", "mbpp_dir", "base_eval_dir")
+"""Fields that say where things live, not what the experiment is: kept out of the hash and the params."""
+
 
 class TrialConfig(BaseModel):
     """One condition x one seed, resolved."""
@@ -35,10 +38,11 @@ class TrialConfig(BaseModel):
     trial_dir: Path = Path(".")
     cache_dir: Path = Path(".")
     mbpp_dir: Path | None = None
+    base_eval_dir: Path | None = None  # the study's shared iteration-0 evaluations (None: no sharing)
 
     def config_hash(self) -> str:
         """sha256 of the experiment-defining fields (not the paths)."""
-        body = self.model_dump(mode="json", exclude={"trial_dir", "cache_dir", "mbpp_dir"})
+        body = self.model_dump(mode="json", exclude=set(LOCATIONS))
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
     @property

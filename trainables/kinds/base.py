@@ -32,6 +32,7 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
     from transformers import set_seed
 
     from executors import SandboxExecutor
+    from trainables.common import base_eval
     from trainables.common.evaluation import evaluate
     from trainables.common.models import load_model, resolve_source
     from trainables.common.outcomes import write_outcomes
@@ -42,7 +43,11 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
     model, tokenizer = load_model(cfg.model, resolve_source(cfg.model, cfg.cache_dir, progress))
     suites = {s.name: load_suite(s, cfg.data, cfg.mbpp_dir) for s in cfg.data.suites}
     with SandboxExecutor(workers=cfg.executor_workers, mode=cfg.sandbox_mode) as executor:
-        metrics, rows = evaluate(model, tokenizer, suites, cfg.params, cfg.model, executor,
-                                 condition=cfg.condition, seed=cfg.seed, iteration=0)  # fmt: skip
+
+        def run_eval() -> base_eval.Evaluation:
+            return evaluate(model, tokenizer, suites, cfg.params, cfg.model, executor,
+                            condition=cfg.condition, seed=cfg.seed, iteration=0)  # fmt: skip
+
+        (metrics, rows), _ = base_eval.shared(cfg, run_eval)  # shared with other base arms of this seed
     write_outcomes(cfg.trial_dir, 0, rows)
     reporter.report({"iteration": 0, **metrics}, None)

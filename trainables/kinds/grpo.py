@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from executors import SandboxExecutor
-from trainables.common import checkpoints
+from trainables.common import base_eval, checkpoints
 from trainables.common.config import TrialConfig
 from trainables.common.evaluation import evaluate
 from trainables.common.models import load_model, resolve_source
@@ -47,8 +47,12 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
         extras = [fix_rate_extra(p, cfg.model, executor)]
 
         def evaluate_and_save(iteration: int) -> dict[str, float]:
-            metrics, rows = evaluate(policy, tokenizer, suites, p, cfg.model, executor, condition=cfg.condition,
-                                     seed=cfg.seed, iteration=iteration, extras=extras)  # fmt: skip
+            def run_eval() -> base_eval.Evaluation:
+                return evaluate(policy, tokenizer, suites, p, cfg.model, executor, condition=cfg.condition,
+                                seed=cfg.seed, iteration=iteration, extras=extras)  # fmt: skip
+
+            # iteration 0 is the base model: the same for every condition of a seed, evaluated once
+            (metrics, rows), _ = base_eval.shared(cfg, run_eval) if iteration == 0 else (run_eval(), False)
             write_outcomes(cfg.trial_dir, iteration, rows)
             return metrics
 
