@@ -165,3 +165,18 @@ def test_fix_rate_extra_repairs_first_failures_only(cfg, executor):
     failed = [[Rollout(p.problem_id, p.text, "x = (", False, "syntax_error", "SyntaxError")] for p in train]
     out = extra(model, tokenizer, train, failed, 5)
     assert set(out) == {"fix_rate"} and 0.0 <= out["fix_rate"] <= 1.0
+
+
+def test_each_phase_draws_its_own_prompt_order(cfg, executor):
+    """TRL reseeds its sampler with args.seed at every train(); start_phase gives each iteration its own
+    order, deterministic in the phase seed."""
+    from trainables.kinds.grpo_trainer import start_phase
+
+    trainer, *_ = make_trainer(cfg, executor)
+
+    def order(seed: int) -> list[int]:
+        start_phase(trainer, seed=seed)
+        return list(trainer._get_train_sampler())
+
+    assert order(1001) == order(1001)
+    assert order(1001) != order(1002) or order(1002) != order(1003)  # 4 smoke prompts: two may coincide

@@ -66,7 +66,7 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
             reporter.report({"iteration": 0, **evaluate_and_save(0)}, None)  # iteration 0 = the base model
         for iteration in range((restored.iteration if restored else 0) + 1, p.iterations + 1):
             set_seed(cfg.seed * 1000 + iteration)
-            start_phase(trainer)
+            start_phase(trainer, seed=cfg.seed * 1000 + iteration)
             trainer.train()  # GRPO phase: rollouts, sandbox rewards, updates
             rollouts = log.drain()
             metrics = {"iteration": iteration, **logs.drain_means(), **_rollout_metrics(rollouts)}

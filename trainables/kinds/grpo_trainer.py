@@ -82,7 +82,7 @@ def build_trainer(
         from trainables.kinds.adaptive_k import AdaptiveK
 
         rollout_func = AdaptiveK(funcs, weights, dataset["prompt"], p.max_generations, seed=cfg.seed)
-    trainer = GRPOTrainer(
+    trainer = _phased(GRPOTrainer)(
         model=model,
         args=args,
         reward_funcs=list(funcs),
@@ -96,10 +96,29 @@ def build_trainer(
     return trainer
 
 
-def start_phase(trainer: Any) -> None:
-    """Begin an iteration's GRPO phase from a clean rollout buffer: TRL keeps its micro-step counter and
-    buffered generations across train() calls, and a phase must not reuse the previous one's rollouts
-    (nor a resumed trial differ from an uninterrupted one by them)."""
+def _phased(base: type) -> type:
+    """GRPOTrainer whose prompt order is drawn per phase: TRL seeds its RepeatSampler with `args.seed` at
+    every train() call, so each iteration would train on the same prompts in the same order (with the
+    tiny profile's 6 steps x 4 prompts, the same 24 of 64 tasks every iteration)."""
+
+    class PhasedGRPOTrainer(base):  # type: ignore[misc, valid-type]
+        phase_seed: int | None = None
+
+        def _get_train_sampler(self, dataset: Any = None) -> Any:
+            sampler = super()._get_train_sampler(dataset)
+            if self.phase_seed is not None and getattr(sampler, "generator", None) is not None:
+                sampler.seed = self.phase_seed
+                sampler.generator.manual_seed(self.phase_seed)
+            return sampler
+
+    return PhasedGRPOTrainer
+
+
+def start_phase(trainer: Any, seed: int) -> None:
+    """Begin an iteration's GRPO phase: prompts in this phase's own order (`seed`), and a clean rollout
+    buffer (TRL keeps its micro-step counter and buffered generations across train() calls; a phase must
+    not reuse the previous one's rollouts, nor a resumed trial differ from an uninterrupted one by them)."""
+    trainer.phase_seed = seed
     trainer._step = 0
     trainer._buffered_inputs = None
 
