@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from study.layout import DONE_FILE, RESULTS_FILE
+from study.summary import trial_results
 from trainables.common import checkpoints
 from trainables.common.checkpoints import Checkpoint
 from trainables.common.config import TrialConfig
@@ -63,7 +64,7 @@ class TuneReporter:
         if not usable:
             return None
         best = max(usable, key=lambda c: c.iteration)
-        if best.iteration not in {int(r["iteration"]) for r in _rows(self.cfg.trial_dir / RESULTS_FILE)}:
+        if best.iteration not in {int(r["iteration"]) for r in trial_results(self.cfg.trial_dir)}:
             self._append({**best.metrics, "trial_s": 0.0})
         return best
 
@@ -74,12 +75,6 @@ def _local_dir(ckpt: Any) -> Path:
     if fs is not None and getattr(fs, "type_name", "") == "local":
         return Path(ckpt.path)
     return Path(ckpt.to_directory())
-
-
-def _rows(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def trial_function(config: dict[str, Any], trials: dict[str, str]) -> None:

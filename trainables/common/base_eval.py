@@ -21,6 +21,7 @@ import pandas as pd
 
 from trainables.common.config import TrialConfig
 from trainables.common.outcomes import OUTCOME_COLUMNS
+from trainables.common.params import EvalParams
 
 Evaluation = tuple[dict[str, float], list[dict[str, Any]]]  # (metrics, outcome rows)
 METRICS = "metrics.json"
@@ -29,7 +30,7 @@ ROWS = "outcomes.csv"
 
 def key(cfg: TrialConfig) -> str:
     """What an iteration-0 evaluation depends on, hashed (16 hex)."""
-    eval_params = {k: v for k, v in cfg.params.model_dump(mode="json").items() if k.startswith("eval_")}
+    eval_params = {k: getattr(cfg.params, k) for k in EvalParams.model_fields}
     body = {
         "seed": cfg.seed,
         "kind": cfg.trainable,

@@ -25,17 +25,11 @@ def pass_at(k: int) -> str:
     return f"pass_at_{k}"
 
 
-def parse_pass_at(metric: str) -> tuple[str | None, int] | None:
-    """(suite or None, k) of `eval/<suite>/pass_at_<k>` or a bare `pass_at_<k>`; None for other names.
-    The analysis also takes the `pass@k` spelling people type, read here too."""
-    bare = metric.replace("@", "_at_") if metric.startswith("pass@") else metric
-    m = _PASS.match(bare)
-    if m:
-        return None, int(m.group(1))
+def parse_pass_at(metric: str) -> tuple[str, int] | None:
+    """(suite, k) of `eval/<suite>/pass_at_<k>`; None for any other name."""
     m = _EVAL.match(metric)
-    if m and _PASS.match(m.group(2)):
-        return m.group(1), int(_PASS.match(m.group(2)).group(1))  # type: ignore[union-attr]
-    return None
+    k = _PASS.match(m.group(2)) if m else None
+    return (m.group(1), int(k.group(1))) if m and k else None
 
 
 EVAL_NAMES = ("completion_length",)
