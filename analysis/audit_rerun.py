@@ -19,6 +19,7 @@ from analysis.claims import Claim
 from analysis.core import analyze
 from analysis.spec import AnalysisSpec
 from analysis.tables import AnalysisInputError, check_outcomes
+from trainables.common.metrics import BASE_ARM
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ def place_reported_delta(
     if r is None:
         raise ValueError(f"claim {claim.id} has no reproduce block")
     baseline = r.baseline
-    if r.baseline_iteration is not None:
+    if r.baseline == BASE_ARM or r.baseline_iteration == 0:
+        baseline = BASE_ARM  # the base model: each seed's iteration 0, compared paired by seed
+    elif r.baseline_iteration is not None:
         outcomes, baseline = baseline_at_iteration(outcomes, r.treatment, r.baseline, r.baseline_iteration)
     spec = AnalysisSpec(
         baseline=baseline,

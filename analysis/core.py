@@ -14,12 +14,14 @@ from analysis.multiplicity import benjamini_hochberg, holm
 from analysis.result import AnalysisResult
 from analysis.spec import AnalysisSpec
 from analysis.tables import (
+    BASE_ARM,
     AnalysisInputError,
     SuiteData,
     build_suite,
     check_metrics,
     check_outcomes,
     parse_metric,
+    with_base_arm,
 )
 from analysis.verdict import NO_EFFECT, SUPPORTED, verdict
 
@@ -38,16 +40,21 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
     if spec.suite is not None:
         if spec.suite not in suites:
             raise AnalysisInputError(f"unknown suite '{spec.suite}'; the table has: {', '.join(suites)}")
-        suites = [spec.suite]
+        suites = [spec.suite] + ([x for x in suites if x != spec.suite] if spec.all_suites else [])
+    pairs = spec.comparisons or tuple(
+        (c, spec.baseline) for c in sorted(df["condition"].unique()) if c != spec.baseline
+    )
+    finals = dict(spec.finals)
+    if BASE_ARM in {spec.baseline, *(c for pair in pairs for c in pair)}:
+        df = with_base_arm(df)
+        finals[BASE_ARM] = 0
     conds = sorted(df["condition"].unique())
-    pairs = spec.comparisons or tuple((c, spec.baseline) for c in conds if c != spec.baseline)
     for name in {spec.baseline, *(c for pair in pairs for c in pair)}:
         if name not in conds:
             raise AnalysisInputError(f"unknown condition '{name}'; the table has: {', '.join(conds)}")
     if not pairs:
         raise AnalysisInputError("nothing to compare: the table has only the baseline condition")
 
-    finals = dict(spec.finals)
     blocks = [
         _analyze_suite(build_suite(df, s, spec.iteration, finals), spec, k, pairs, i) for i, s in enumerate(suites)
     ]
@@ -113,7 +120,8 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
     for treat, base in pairs:
         row = compare(data.outcomes[base], data.outcomes[treat], k, spec, rng, problem_counts)
         ids = {"suite": data.suite, "treatment": treat, "baseline": base, "comparison": f"{treat}_vs_{base}"}
-        rows.append(ids | row)
+        paired = _paired_by_seed(data, scores, treat, base, level)
+        rows.append(ids | row | paired)
         d = scores[treat].mean(axis=0) - scores[base].mean(axis=0)
         deltas.append(pd.DataFrame({
             "suite": data.suite, "treatment": treat, "baseline": base, "problem_id": list(data.problems),
@@ -121,15 +129,23 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
             "delta_pp": 100 * d,
         }))  # fmt: skip
     cmp = pd.DataFrame(rows)
-    cmp["p_holm"] = holm(cmp["p_welch"])
-    cmp["p_bh"] = benjamini_hochberg(cmp["p_welch"])
+    # Against the base model the arms are the same runs at two iterations: the seed test is paired.
+    within = cmp["baseline"] == BASE_ARM
+    cmp["seed_test"] = np.where(within, "paired_t", "welch")
+    cmp["p_seed"] = np.where(within, cmp["p_paired"], cmp["p_welch"])
+    # Two families: the comparisons between conditions, and the checks against the base model (did
+    # training move a condition at all), which answer another question and are adjusted among themselves.
+    cmp["p_holm"] = cmp["p_bh"] = np.nan
+    for group in (within, ~within):
+        if group.any():
+            cmp.loc[group, "p_holm"] = holm(cmp.loc[group, "p_seed"])
+            cmp.loc[group, "p_bh"] = benjamini_hochberg(cmp.loc[group, "p_seed"])
     cmp["family"] = spec.family
     cmp["p_adjusted"] = cmp["p_holm"] if spec.family == "declared" else cmp["p_bh"]
     margins = cmp["mde_seed_pp"] if spec.effect_of_interest_pp is None else spec.effect_of_interest_pp
     cmp["equivalence_margin_pp"] = margins
     cmp["verdict"] = [
-        verdict(r.p_adjusted, r.hier_ci_low_pp, r.hier_ci_high_pp, r.equivalence_margin_pp, spec.alpha)
-        for r in cmp.itertuples()
+        verdict(r.p_adjusted, *_interval(r), r.equivalence_margin_pp, spec.alpha) for r in cmp.itertuples()
     ]
     cmp["notes"] = [_notes(r, spec.alpha) for r in cmp.itertuples()]
     return {
@@ -201,7 +217,33 @@ def compare(
     }  # fmt: skip
 
 
+def _interval(r) -> tuple[float, float]:
+    """The interval a verdict reads: the paired one against the base model, else the hierarchical one."""
+    if r.seed_test == "paired_t":
+        return r.paired_ci_low_pp, r.paired_ci_high_pp
+    return r.hier_ci_low_pp, r.hier_ci_high_pp
+
+
+def _paired_by_seed(data: SuiteData, scores: dict, treat: str, base: str, level: float) -> dict:
+    """Per-seed differences (treatment minus baseline) over the seeds both arms have: mean, t interval,
+    p, and how many seeds went up or down. NaN / 0 when fewer than two seeds are shared."""
+    shared = np.intersect1d(data.seeds[treat], data.seeds[base])
+    pick = lambda c: scores[c].mean(axis=1)[np.searchsorted(data.seeds[c], shared)]  # noqa: E731
+    d = pick(treat) - pick(base) if shared.size else np.zeros(0)
+    nan = float("nan")
+    out = {"n_paired_seeds": int(shared.size), "seeds_up": int(np.sum(d > 0)), "seeds_down": int(np.sum(d < 0))}
+    if shared.size < 2:
+        return out | {"paired_delta_pp": nan, "paired_ci_low_pp": nan, "paired_ci_high_pp": nan, "p_paired": nan}
+    test = seedtests.paired_t_test(d, level)
+    return out | {
+        "paired_delta_pp": 100 * test.delta, "paired_ci_low_pp": 100 * test.ci_low,
+        "paired_ci_high_pp": 100 * test.ci_high, "p_paired": test.p,
+    }  # fmt: skip
+
+
 def _notes(r, alpha: float) -> str:
+    if r.seed_test == "paired_t":
+        return _paired_notes(r, alpha)
     out = []
     if min(r.n_seeds_treatment, r.n_seeds_baseline) < 2:
         out.append("fewer than 2 seeds in an arm: no seed-level test is possible")
@@ -219,6 +261,18 @@ def _notes(r, alpha: float) -> str:
         out.append(f"interval within +/-{r.equivalence_margin_pp:.2f} pp")
     elif r.verdict != SUPPORTED and np.isfinite(r.seeds_needed) and r.delta_pp != 0:
         out.append(f"about {int(r.seeds_needed)} seeds per arm would resolve a delta of {r.delta_pp:.2f} pp")
+    return "; ".join(out)
+
+
+def _paired_notes(r, alpha: float) -> str:
+    """Notes on a comparison with the base model: how many seeds moved, and the problem-level view."""
+    out = [f"up in {r.seeds_up} of {r.n_paired_seeds} seeds, down in {r.seeds_down} (paired by seed)"]
+    if r.n_paired_seeds < 2:
+        out.append("fewer than 2 seeds in both arms: no paired test is possible")
+    if r.p_problem < alpha and r.verdict != SUPPORTED:
+        out.append(f"problem-level {r.problem_test} p={r.p_problem:.3g}, but the seeds leave it unresolved")
+    if r.verdict == NO_EFFECT:
+        out.append(f"interval within +/-{r.equivalence_margin_pp:.2f} pp")
     return "; ".join(out)
 
 

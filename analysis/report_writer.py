@@ -17,7 +17,8 @@ from analysis.tables import check_metrics
 COMPARISON_COLUMNS = (
     "comparison", "delta_pp", "ci_low_pp", "ci_high_pp", "hier_ci_low_pp", "hier_ci_high_pp", "p_welch",
     "p_permutation", "p_adjusted", "problem_test", "p_problem", "hedges_g", "prob_improvement",
-    "mde_seed_pp", "mde_problem_pp", "seeds_needed", "wins", "losses", "verdict",
+    "mde_seed_pp", "mde_problem_pp", "seeds_needed", "wins", "losses", "seed_test", "paired_delta_pp",
+    "paired_ci_low_pp", "paired_ci_high_pp", "p_paired", "seeds_up", "seeds_down", "verdict",
 )  # fmt: skip
 CONDITION_COLUMNS = ("condition", "n_seeds", "n_problems", "n_samples", "mean", "sd", "ci_low", "ci_high")
 VARIANCE_COLUMNS = ("condition", "sd_seed_pp", "sd_problem_pp", "sd_residual_pp", "share_seed", "se_mean_pp")
@@ -30,7 +31,12 @@ METHODS = """\
   when there is one sample per problem, else a paired bootstrap over problems.
 - Hierarchical interval: bootstrap of whole seeds (within arm) and problems (shared by both arms),
   variance-matched and widened by t/z on Satterthwaite df.
-- Multiplicity: Holm over a declared family, Benjamini-Hochberg over an exploratory one, per suite.
+- Against the base model (`base@0`: each seed's iteration-0 outcomes): the same runs at two
+  iterations, so the seed-level test is a paired t-test on per-seed differences, and the verdict
+  reads its interval; the columns of the unpaired tests are shown beside it.
+- Multiplicity: Holm over a declared family, Benjamini-Hochberg over an exploratory one, per suite;
+  the comparisons against the base model form their own family (they ask whether training moved a
+  condition at all, not how conditions differ).
 - MDE at 80% power from the pooled seed sd (t-test) and from the per-problem delta sd; seeds
   needed per arm to resolve the observed delta (statsmodels TTestIndPower)."""
 
@@ -75,6 +81,19 @@ def write_report(
     return [*paths, out / "report.md", out / "report.html"]
 
 
+def _verdict_line(r) -> str:
+    """One comparison's verdict with the interval it rests on (paired by seed against the base model)."""
+    if r.seed_test == "paired_t":
+        line = (
+            f"- **{r.comparison}**: {r.verdict}, delta {r.paired_delta_pp:+.2f} pp "
+            f"[{r.paired_ci_low_pp:.2f}, {r.paired_ci_high_pp:.2f}] paired by seed"
+        )
+    else:
+        interval = f"[{r.hier_ci_low_pp:.2f}, {r.hier_ci_high_pp:.2f}]"
+        line = f"- **{r.comparison}**: {r.verdict}, delta {r.delta_pp:+.2f} pp {interval}"
+    return line + (f". {r.notes}" if r.notes else "")
+
+
 def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
     """The report's content as (heading or '', text or table) blocks, shared by Markdown and HTML."""
     s = result.spec
@@ -88,9 +107,7 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
         cmp = sel(result.comparisons)
         blocks += [
             (f"Suite {suite} (iteration {result.iterations.get(suite, '?')})", ""),
-            ("Verdicts", "\n".join(f"- **{r.comparison}**: {r.verdict}, delta {r.delta_pp:+.2f} pp "
-                                   f"[{r.hier_ci_low_pp:.2f}, {r.hier_ci_high_pp:.2f}]"
-                                   + (f". {r.notes}" if r.notes else "") for r in cmp.itertuples())),
+            ("Verdicts", "\n".join(_verdict_line(r) for r in cmp.itertuples())),
             ("Conditions (score as a fraction; interval over seeds)", sel(result.conditions)[list(CONDITION_COLUMNS)]),
             ("Variance components", sel(result.variance)[list(VARIANCE_COLUMNS)]),
             ("Comparisons", cmp[list(COMPARISON_COLUMNS)]),

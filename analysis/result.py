@@ -118,10 +118,13 @@ class AnalysisResult:
             )[["condition", "n_seeds", "n_problems", "n_samples", "mean_pct", "sd_pp", "ci95"]]  # fmt: skip
             lines.append(c.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
             cmp = self.comparisons[self.comparisons["suite"] == suite]
+            paired = cmp["seed_test"] == "paired_t"  # against the base model: the paired interval decides
             t = pd.DataFrame({
-                "comparison": cmp["comparison"], "delta_pp": cmp["delta_pp"],
-                "hier_ci_pp": _intervals(cmp["hier_ci_low_pp"], cmp["hier_ci_high_pp"], ".2f"),
-                "p_welch": cmp["p_welch"], "p_perm": cmp["p_permutation"], "p_adj": cmp["p_adjusted"],
+                "comparison": cmp["comparison"], "delta_pp": cmp["delta_pp"].where(~paired, cmp["paired_delta_pp"]),
+                "ci_pp": _intervals(cmp["hier_ci_low_pp"].where(~paired, cmp["paired_ci_low_pp"]),
+                                    cmp["hier_ci_high_pp"].where(~paired, cmp["paired_ci_high_pp"]), ".2f"),
+                "seed_test": cmp["seed_test"], "p_seed": cmp["p_seed"], "p_perm": cmp["p_permutation"],
+                "p_adj": cmp["p_adjusted"],
                 "p_problem": cmp["p_problem"], "g": cmp["hedges_g"], "mde_pp": cmp["mde_seed_pp"],
                 "verdict": cmp["verdict"],
             })  # fmt: skip

@@ -15,7 +15,9 @@ class AnalysisSpec:
     metric: 'pass_at_1' or 'pass_at_k' (k <= samples per problem; 'pass@k' is read as the same), unbiased
         estimator per problem; stored as 'pass_at_k'.
     suite: the primary suite; None = the first suite in sorted order, and every suite is analysed.
-        When given, only that suite is analysed.
+        When given, only that suite is analysed, unless ``all_suites``.
+    all_suites: with ``suite`` given, analyse every suite, the primary one first (a study's analysis:
+        its primary metric's suite leads, the other suites are reported after it).
     comparisons: (treatment, baseline) pairs; empty = every other condition vs ``baseline``.
     family: 'declared' (Holm, FWER) or 'exploratory' (Benjamini-Hochberg, FDR); adjusted per suite.
     alpha: test level; intervals are (1 - alpha).
@@ -34,6 +36,7 @@ class AnalysisSpec:
     baseline: str
     metric: str = "pass_at_1"
     suite: str | None = None
+    all_suites: bool = False
     comparisons: tuple[tuple[str, str], ...] = ()
     family: Family = "declared"
     alpha: float = 0.05

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from trainables.common.metrics import BASE_ARM
+
 REQUIRED_COLUMNS = ("condition", "seed", "iteration", "suite", "problem_id", "sample", "passed")
 METRICS_COLUMNS = ("condition", "seed", "iteration", "metric", "value")
 
@@ -89,6 +91,18 @@ class SuiteData:
     @property
     def conditions(self) -> tuple[str, ...]:
         return tuple(self.outcomes)
+
+
+def with_base_arm(df: pd.DataFrame) -> pd.DataFrame:
+    """The table plus BASE_ARM rows: per (suite, seed), the iteration-0 outcomes of the first condition
+    (in sorted order) that has them."""
+    at0 = df[df["iteration"] == 0]
+    if at0.empty:
+        raise AnalysisInputError(
+            f"'{BASE_ARM}' needs iteration-0 outcomes and the table has none; evaluate iteration 0 (the default)"
+        )
+    first = at0.sort_values("condition", kind="stable").drop_duplicates(["suite", "seed", "problem_id", "sample"])
+    return pd.concat([df, first.assign(condition=BASE_ARM)], ignore_index=True)
 
 
 def select_iteration(

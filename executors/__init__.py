@@ -6,7 +6,7 @@ executors/verdicts.py for the statuses and executors/README.md for the design, w
 """
 
 from executors import verdicts
-from executors.api import ExecResult, Job, Limits, SandboxUnavailable, TestOutcome
+from executors.api import ExecResult, IOCase, Job, Limits, SandboxUnavailable, TestOutcome
 from executors.pool import SandboxExecutor
 
-__all__ = ["ExecResult", "Job", "Limits", "SandboxExecutor", "SandboxUnavailable", "TestOutcome", "verdicts"]
+__all__ = ["ExecResult", "IOCase", "Job", "Limits", "SandboxExecutor", "SandboxUnavailable", "TestOutcome", "verdicts"]

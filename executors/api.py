@@ -10,12 +10,26 @@ class SandboxUnavailable(RuntimeError):
 
 
 @dataclass(frozen=True)
+class IOCase:
+    """One stdin/stdout case: the text the program reads on stdin and the output it must print."""
+
+    input: str
+    output: str
+
+
+@dataclass(frozen=True)
 class Job:
-    """One untrusted program and the tests that judge it.
+    """One untrusted program and the tests that judge it; give exactly one of `tests`, `test` +
+    `entry_point`, or `io`.
 
     MBPP style: `tests` is a tuple of assert statements, `setup` optional code run after the program in
     the sandbox (MBPP `test_setup_code`; its import lines also run in the judge). HumanEval style: `test`
     defines `check(candidate)` and `entry_point` names the function under test.
+    Stdin/stdout style (competitive programming: LiveCodeBench, AtCoder): `io` is a tuple of IOCase (dicts
+    {"input", "output"} and (input, output) pairs are converted); the program runs once per case as a
+    script (`__name__ == "__main__"`) in a fresh sandboxed process with that case's input on stdin, and
+    the judge compares its stdout with `output` outside the sandbox, ignoring whitespace at line ends and
+    trailing blank lines. The program never sees expected outputs or other cases' inputs.
     `helpers`: optional trusted code run in the judge before the tests, normally the HumanEval prompt:
     the names it defines (all but `entry_point`) are the judge's own copies, so a program that redefines
     a helper the tests use (HumanEval/32 `poly`, /38 `encode_cyclic`) cannot change what the tests check.
@@ -28,14 +42,33 @@ class Job:
     test: str | None = None
     entry_point: str | None = None
     helpers: str = ""
+    io: tuple[IOCase, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.io:
+            object.__setattr__(self, "io", tuple(_io_case(self.id, c) for c in self.io))
+            extra = [k for k in ("tests", "setup", "test", "entry_point", "helpers") if getattr(self, k)]
+            if extra:
+                raise ValueError(f"job {self.id}: `io` jobs take no {', '.join(map(repr, extra))}; give only `io`")
+            return
         if self.test is not None and not self.entry_point:
             raise ValueError(f"job {self.id}: `test` needs `entry_point`")
         if self.test is None and not self.tests:
-            raise ValueError(f"job {self.id}: give `tests` (assert statements) or `test` + `entry_point`")
+            raise ValueError(
+                f"job {self.id}: give `tests` (assert statements), `test` + `entry_point`, or `io` (stdin/stdout cases)"
+            )
         if isinstance(self.tests, list):
             object.__setattr__(self, "tests", tuple(self.tests))
+
+
+def _io_case(job_id: str, c: object) -> IOCase:
+    if isinstance(c, dict) and set(c) >= {"input", "output"}:
+        c = IOCase(c["input"], c["output"])
+    elif isinstance(c, list | tuple) and len(c) == 2:
+        c = IOCase(*c)
+    if not isinstance(c, IOCase) or not isinstance(c.input, str) or not isinstance(c.output, str):
+        raise ValueError(f"job {job_id}: each `io` case needs `input` and `output` strings, not {c!r:.80}")
+    return c
 
 
 @dataclass(frozen=True)

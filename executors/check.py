@@ -1,7 +1,8 @@
 """`python -m executors.check IN.jsonl [--out OUT.jsonl] [--workers N] [--weak]`: judge a file of jobs.
 
-Each input line: `id`, `program`, and either `tests` (assert statements, optional `setup`) or `test`
-(defines check(candidate)) with `entry_point` and optional trusted `helpers` (e.g. the HumanEval prompt).
+Each input line: `id`, `program`, and one of `tests` (assert statements, optional `setup`), `test`
+(defines check(candidate)) with `entry_point` and optional trusted `helpers` (e.g. the HumanEval prompt), or
+`io` ([{"input": ..., "output": ...}]: the program runs as a script once per case, its stdout compared).
 Each output line: `id`, `passed`, `total`, `category`, `tests` ([{status, error}]), `wall_s`,
 `isolation`.
 """
@@ -44,10 +45,11 @@ def read_jobs(path: str) -> list[Job]:
                         test=d.get("test"),
                         entry_point=d.get("entry_point"),
                         helpers=d.get("helpers") or "",
+                        io=tuple(d.get("io") or ()),
                     )
                 )
             except (ValueError, KeyError, TypeError) as e:
-                _fail(f"{path}:{n}: bad job ({type(e).__name__}: {e}); need id, program, tests or test+entry_point")
+                _fail(f"{path}:{n}: bad job ({type(e).__name__}: {e}); need id, program, tests/test/io")
     return jobs
 
 

@@ -9,19 +9,30 @@ copy-on-write faults): b"L"+{program, setup, names, calls} (load, then answer `c
 b"B"+[call, ...] (calls queued ahead: one reply each, in order), b"G"+[handle, attr].
 Replies: b"K"+json names | b"S"+msg (syntax) | b"X"+json[type,msg] (load error) | b"V"+literal |
 b"R"+json[handle,type,truth] | b"E"+json[type,msg].
+Stdin/stdout jobs: b"P"+program, then this case's input as raw bytes and EOF on the same pipe. The child
+sends no frame back: it runs the program as a script with fds 0-2 its only fds (stdin the rest of the
+request pipe, stdout the reply pipe, stderr the output pipe), so the reply pipe carries the script's
+stdout and nothing else. It exits 0 when the script ends (or exits with code 0); otherwise it writes
+EXC_MARK + json[type, msg] as the last line of stderr and exits 1 (uncaught exception) or 2 (the
+program does not compile).
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import marshal
 import os
 import re
+import sys
+import types
+from typing import NoReturn
 
 from executors import literal, proto
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,80}")
+EXC_MARK = b"\x00sandbox-exception "  # starts the last stderr line of a script that raised
 
 
 def _exc(e: BaseException) -> list[str]:
@@ -143,6 +154,55 @@ class _Server:
                 self.batch(body)
             elif op == b"G":
                 self.guarded(self.getattr, body)
+            elif op == b"P":
+                self.script(body)
+
+    def script(self, program: str) -> None:
+        """Run the program once as a script on this case's stdin (module docstring); never returns."""
+        try:
+            code = compile(program, "<program>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError) as e:
+            _exit_raised(e, 2)
+        os.dup2(self.req_fd, 0)
+        os.dup2(self.resp_fd, 1)
+        os.close(self.req_fd)
+        os.close(self.resp_fd)
+        out = sys.stdout = open(1, "w", closefd=False, errors="replace")  # noqa: SIM115  (block-buffered)
+        main = types.ModuleType("__main__")
+        sys.modules["__main__"], sys.argv = main, ["main.py"]
+        builtins.exit = builtins.quit = sys.exit  # what `site` would add (workers run without it)
+        raised: BaseException | None = None
+        try:
+            exec(code, main.__dict__)
+            _join_threads()
+        except SystemExit as e:
+            raised = None if e.code is None or (type(e.code) in (int, bool) and e.code == 0) else e
+        except BaseException as e:
+            raised = e
+        for stream in {id(s): s for s in (sys.stdout, sys.stderr, out)}.values():
+            with contextlib.suppress(BaseException):
+                stream.flush()
+        if raised is not None:
+            _exit_raised(raised, 1)
+        os._exit(0)
+
+
+def _exit_raised(e: BaseException, code: int) -> NoReturn:
+    with contextlib.suppress(BaseException):
+        os.write(2, b"\n" + EXC_MARK + json.dumps(_exc(e)).encode() + b"\n")
+    os._exit(code)
+
+
+def _join_threads() -> None:
+    """Wait for the script's non-daemon threads, as the interpreter does at exit (`threading.Thread(
+    target=main)` with a larger stack is a common trick for deep recursion)."""
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return
+    me = threading.current_thread()
+    for t in threading.enumerate():
+        if t is not me and not t.daemon and t.is_alive():
+            t.join()
 
 
 def serve(req_fd: int, resp_fd: int) -> None:

@@ -204,6 +204,7 @@ class Server:
                 for pid in (int(p) for p in msg[1:].split(b",") if p):
                     if pid in self.live:
                         self.reap(pid)  # killed by the judge: wait, so its scratch is gone first
+                    self.status.pop(pid, None)  # nobody asks a killed child's status: do not keep it
                 try:
                     self.fork()
                 except OSError as e:
@@ -212,6 +213,7 @@ class Server:
                 for pid in (int(p) for p in msg[1:].split(b",") if p):
                     if pid in self.live:
                         self.reap(pid)
+                    self.status.pop(pid, None)
             elif msg[:1] == b"W":
                 pid = int(msg[1:])
                 if pid in self.live:

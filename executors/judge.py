@@ -8,6 +8,7 @@ code, output and state never decide anything.
 Calls whose arguments the tests fix upfront travel in batches: a dry run of the tests (executors.speculate)
 records them, the child answers them in order, and the real run takes each reply when it makes exactly
 that call; anything else is asked afresh. Verdicts come only from the real run.
+Stdin/stdout jobs (`Job.io`) are judged by executors.stdio: one fresh child per case, stdout compared here.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import time
 import types
 from dataclasses import dataclass, field
 
-from executors import literal, verdicts
+from executors import literal, stdio, verdicts
 from executors.api import Job, Limits, TestOutcome
 from executors.plan import Plan, make_plan
 from executors.remote import CandidateError, Remote, Session
@@ -63,10 +64,14 @@ class Started:
     rng: object = None
     error: Exception | None = None
     nice: bool = False  # its child runs at PREFETCH_NICE until the job is judged
+    case: Child | None = None  # a stdin/stdout job: the first case's child
 
     def close(self) -> None:
         if self.session is not None:
             self.session.kill()
+        if self.case is not None:
+            self.case.kill()
+            self.case = None
 
 
 def _status_of(e: BaseException, session: Session) -> TestOutcome:
@@ -248,6 +253,11 @@ class Judge:
         """Plan the job, take a child and send it the program with the calls of the first dry run, without
         waiting: the worker starts the next job this way while it judges the current one."""
         st = Started(job)
+        if job.io:
+            st.case = stdio.start(self.fs, job.program, job.io[0])
+            if self.background:
+                st.nice = _renice(st.case.pid, PREFETCH_NICE)
+            return st
         try:
             plan = st.plan = make_plan(job.tests, job.setup, job.test, job.entry_point, job.helpers)
             random.seed(0)
@@ -277,6 +287,11 @@ class Judge:
 
     def finish(self, st: Started) -> list[TestOutcome]:
         """Judge a started job: wait for the load, then run the tests."""
+        if st.job.io:
+            first, st.case = st.case, None
+            if st.nice and first is not None:
+                _renice(first.pid, 0)
+            return stdio.judge(self.fs, self.limits, st.job.program, st.job.io, first)
         if st.error is not None or st.plan is None or st.session is None:
             e = st.error
             return [TestOutcome(verdicts.SANDBOX, f"judge: {type(e).__name__}: {e}"[:200])]

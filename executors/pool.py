@@ -45,6 +45,7 @@ def _job_json(job: Job) -> dict:
         "test": job.test,
         "entry_point": job.entry_point,
         "helpers": job.helpers,
+        "io": [[c.input, c.output] for c in job.io],
     }
 
 
@@ -180,7 +181,7 @@ class SandboxExecutor:
             self._finalizer()
 
     def _budget(self, job: Job) -> float:
-        n = len(job.tests) if job.test is None else 8
+        n = len(job.io) or (len(job.tests) if job.test is None else 8)
         lim = self.limits
         return min(lim.program_s, lim.per_test_s * (n + 1)) + 5.0
 
@@ -296,7 +297,7 @@ class _Batch:
             self.todo.appendleft(i)
             return
         self.ex.stats.sandbox_errors += 1
-        n = max(1, len(self.jobs[i].tests))
+        n = max(1, len(self.jobs[i].io) or len(self.jobs[i].tests))
         self.results[i] = ExecResult(
             id=self.jobs[i].id,
             passed=0,

@@ -8,6 +8,7 @@ import select
 import signal
 import socket
 import time
+from dataclasses import dataclass
 
 from executors import proto, verdicts
 
@@ -118,6 +119,22 @@ def _death(status: int, cpu_limit_hit: bool) -> ChildGone:
     return ChildGone(verdicts.CRASH, f"exited with code {os.waitstatus_to_exitcode(status)} before answering")
 
 
+_TAIL = 512  # bytes of a script's stderr kept: its last line may name the exception it raised
+
+
+@dataclass(frozen=True)
+class Script:
+    """How one run of a program as a script ended (Child.collect)."""
+
+    stdout: bytes
+    stderr_tail: bytes
+    status: int  # wait status
+    cpu_limit_hit: bool
+
+    def death(self) -> ChildGone:
+        return _death(self.status, self.cpu_limit_hit)
+
+
 class Child:
     """A live sandboxed process: request pipe, reply pipe, output pipe and pidfd."""
 
@@ -138,6 +155,8 @@ class Child:
         self.closed = False
         self.pending = bytearray()
         self.want_out = False
+        self.eof = False  # close the request pipe once `pending` is written (a script's stdin ends)
+        self.err_tail: bytes | None = None  # the last bytes of the output pipe, kept for scripts only
 
     def ask(self, payload: bytes) -> bytes:
         """Send one request frame and wait for one reply frame (the caller bounds the wait)."""
@@ -150,6 +169,12 @@ class Child:
         """Queue one request frame; it is written while the judge waits for replies (no deadlock
         when a large batch and the child's replies fill both pipes)."""
         self.pending += proto.frame(payload)
+        self._flush()
+
+    def send_input(self, data: bytes) -> None:
+        """Queue raw bytes after the frames sent so far (a script's stdin), then EOF."""
+        self.pending += data
+        self.eof = True
         self._flush()
 
     def recv(self, timeout: float | None = None) -> bytes | None:
@@ -192,12 +217,16 @@ class Child:
         if self.want_out:
             self.want_out = False
             self._unregister(self.req_w)
+        if self.eof and self.req_w >= 0:
+            os.close(self.req_w)
+            self.req_w = -1
 
     def _unregister(self, fd: int) -> None:
         with contextlib.suppress(KeyError):
             self.poll.unregister(fd)
 
-    def _drain_output(self) -> None:
+    def _drain_output(self) -> bool:
+        """Read and count what the program wrote to the output pipe; False at EOF."""
         try:
             while True:
                 data = os.read(self.out_r, 1 << 16)
@@ -205,13 +234,58 @@ class Child:
                     os.write(2, data[:2000])
                 if not data:
                     self._unregister(self.out_r)
-                    return
-                self.out_bytes += len(data)
-                if self.out_bytes > self.out_cap:
-                    self.kill()
-                    raise ChildGone(verdicts.OUTPUT, f"wrote more than {self.out_cap} bytes")
+                    return False
+                self._count(len(data))
+                if self.err_tail is not None:
+                    self.err_tail = (self.err_tail + data)[-_TAIL:]
         except BlockingIOError:
-            return
+            return True
+
+    def _count(self, n: int) -> None:
+        self.out_bytes += n
+        if self.out_bytes > self.out_cap:
+            self.kill()
+            raise ChildGone(verdicts.OUTPUT, f"wrote more than {self.out_cap} bytes")
+
+    def collect(self, timeout: float) -> Script | None:
+        """How a script (child.py, b"P") ends: its stdout (every byte of the reply pipe) until it exits,
+        the tail of its stderr, its wait status and whether it hit the CPU limit. None when `timeout`
+        seconds pass first (the caller kills it); ChildGone(output_limit) when stdout and stderr together
+        pass the output cap (killed)."""
+        end = time.monotonic() + timeout
+        out = bytearray()
+        self.err_tail = b""
+        pipes = {self.resp_r, self.out_r}
+        alive = True
+        while pipes or alive:
+            wait = max(0, int((end - time.monotonic()) * 1000) + 1)
+            events = self.poll.poll(wait)
+            if not events and time.monotonic() >= end:
+                return None
+            for fd, _ev in events:
+                if fd == self.pidfd:
+                    alive = False
+                    self._unregister(fd)
+                elif fd == self.req_w:
+                    self._flush()
+                elif not (self._drain_output() if fd == self.out_r else self._read_stdout(out)):
+                    pipes.discard(fd)
+        status, cpu = self.fs.wait(self.pid)
+        self.close()
+        return Script(bytes(out), self.err_tail, status, cpu >= self.cpu_limit - 0.05)
+
+    def _read_stdout(self, out: bytearray) -> bool:
+        """Append what the script wrote to stdout (the reply pipe) to `out`; False at EOF."""
+        try:
+            while True:
+                data = os.read(self.resp_r, 1 << 16)
+                if not data:
+                    self._unregister(self.resp_r)
+                    return False
+                self._count(len(data))
+                out += data
+        except BlockingIOError:
+            return True
 
     def _take(self) -> bytes | None:
         try:
@@ -252,4 +326,5 @@ class Child:
         if not self.closed:
             self.closed = True
             for fd in (self.req_w, self.resp_r, self.out_r, self.pidfd):
-                os.close(fd)
+                if fd >= 0:
+                    os.close(fd)

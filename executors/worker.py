@@ -78,6 +78,7 @@ def _job(d: dict):  # type: ignore[no-untyped-def]
         test=d.get("test"),
         entry_point=d.get("entry_point"),
         helpers=d.get("helpers") or "",
+        io=tuple(d.get("io") or ()),
     )
 
 

@@ -51,6 +51,7 @@ def run_analysis(
         baseline=study.baseline,
         metric=metric,
         suite=suite,
+        all_suites=True,
         comparisons=study.comparisons,
         family=study.family,
         finals=study.finals(),

@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             baseline=baseline or "",
             metric=args.metric or given.get("metric", "pass_at_1"),
             suite=args.suite or given.get("suite"),
+            all_suites=args.suite is None,  # a study's primary suite leads; --suite analyses only that one
             comparisons=_comparisons(args.compare) or given.get("comparisons", ()),
             family=args.family or given.get("family", "declared"),
             finals=given.get("finals", ()),

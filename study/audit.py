@@ -26,6 +26,7 @@ from study.cli import Parser, positive_int
 from study.errors import UserError, cli_errors
 from study.layout import OUTCOMES_FILE, STUDY_FILE
 from study.yamlio import format_validation_error, load_yaml
+from trainables.common.metrics import BASE_ARM
 
 if TYPE_CHECKING:
     from analysis.audit_rerun import Placement
@@ -136,8 +137,11 @@ def _check_reproduce(item: LoadedClaim) -> None:
     names = ", ".join(space.conditions)
     for side in ("treatment", "baseline"):
         cond = getattr(r, side)
-        if cond not in space.conditions:
-            raise UserError(f"{key}.{side}: '{cond}' is not a condition of {r.space}; use one of: {names}")
+        if cond not in space.conditions and not (side == "baseline" and cond == BASE_ARM):
+            raise UserError(
+                f"{key}.{side}: '{cond}' is not a condition of {r.space}; use one of: {names}"
+                + (f" (or '{BASE_ARM}', the base model at iteration 0)" if side == "baseline" else "")
+            )
     if r.treatment == r.baseline and r.baseline_iteration is None:
         raise UserError(
             f"{key}: treatment and baseline are both '{r.treatment}'; name two conditions or set baseline_iteration"

@@ -20,6 +20,7 @@ from study.layout import BASE_EVAL_DIR, TRIALS_DIR
 from study.profile import Profile
 from study.space import LoadedSpace, MetricSpec, OptunaSpec
 from trainables.common.config import TrialConfig
+from trainables.common.metrics import BASE_ARM
 from trainables.common.specs import DataSpec, SuiteSpec
 from trainables.kinds import KINDS
 
@@ -124,7 +125,8 @@ def _baseline_and_comparisons(
     points = list(dict.fromkeys(c.point for c in conditions if c.point is not None))
     base = f"{space.baseline}[{points[0]}]" if points else space.baseline
     if space.comparisons and points:
-        return base, tuple((f"{t}[{p}]", f"{b}[{p}]") for p in points for t, b in space.comparisons)
+        at = lambda name, p: name if name == BASE_ARM else f"{name}[{p}]"  # noqa: E731
+        return base, tuple((at(t, p), at(b, p)) for p in points for t, b in space.comparisons)
     if space.comparisons:
         return base, space.comparisons
     return base, tuple((c.name, base) for c in conditions if c.name != base)

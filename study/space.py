@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from study.errors import UserError
 from study.yamlio import format_validation_error, load_yaml
-from trainables.common.metrics import is_known_metric
+from trainables.common.metrics import BASE_ARM, is_known_metric
 from trainables.common.params import RESERVED
 from trainables.kinds import KINDS, PLANNED
 
@@ -156,9 +156,14 @@ def _check_semantics(path: Path, space: SearchSpace) -> None:
     if space.baseline not in space.conditions:
         raise UserError(f"{path}: baseline: '{space.baseline}' is not a condition; use one of: {', '.join(names)}")
     for i, pair in enumerate(space.comparisons or ()):
+        if pair[0] == BASE_ARM:
+            raise UserError(f"{path}: comparisons.{i}: '{BASE_ARM}' is a baseline; write [{pair[1]}, {BASE_ARM}]")
         for side in pair:
-            if side not in space.conditions:
-                raise UserError(f"{path}: comparisons.{i}: '{side}' is not a condition; use one of: {', '.join(names)}")
+            if side not in space.conditions and side != BASE_ARM:
+                raise UserError(
+                    f"{path}: comparisons.{i}: '{side}' is not a condition; use one of: {', '.join(names)}"
+                    f" (or '{BASE_ARM}', the base model at iteration 0)"
+                )
         if pair[0] == pair[1]:
             raise UserError(f"{path}: comparisons.{i}: compares '{pair[0]}' with itself; name two conditions")
     if space.optuna is not None and space.grid:

@@ -6,6 +6,7 @@ import pytest
 
 from analysis import SUPPORTED, AnalysisInputError, AnalysisSpec, analyze
 from analysis.simulate import SimModel, simulate_outcomes
+from trainables.common.metrics import BASE_ARM
 
 SPEC = AnalysisSpec(baseline="A", n_boot=2000, rng_seed=3)
 
@@ -132,3 +133,22 @@ def test_a_seed_that_never_reached_its_final_iteration_is_left_out_not_compared_
     assert any("C seed 0 has no iteration 1; left out" in n for n in res.notes)
     row = res.comparisons.set_index("treatment").loc["C"]
     assert row.n_seeds_treatment == 3 and row.n_seeds_baseline == 4
+
+
+def test_base_arm_compares_a_condition_with_the_base_model_paired_by_seed(outcomes) -> None:
+    res = analyze(outcomes, AnalysisSpec(baseline="A", comparisons=(("C", BASE_ARM), ("B", "A")), n_boot=500))
+    rows = res.comparisons.set_index("comparison")
+    row = rows.loc[f"C_vs_{BASE_ARM}"]
+    assert row.seed_test == "paired_t" and rows.loc["B_vs_A", "seed_test"] == "welch"
+    base0 = outcomes[(outcomes.condition == "A") & (outcomes.iteration == 0)].groupby("seed").passed.mean()
+    last = outcomes[(outcomes.condition == "C") & (outcomes.iteration == 1)].groupby("seed").passed.mean()
+    assert row.n_paired_seeds == 4 and row.seeds_up == int((last - base0 > 0).sum())
+    assert row.paired_delta_pp == pytest.approx(100 * (last - base0).mean())
+    assert row.paired_ci_low_pp > 0 and row.verdict == SUPPORTED
+    assert BASE_ARM in set(res.conditions.condition)
+    assert res.iterations == {"heldout": 1}
+
+
+def test_base_arm_needs_iteration_zero(outcomes) -> None:
+    with pytest.raises(AnalysisInputError, match="needs iteration-0 outcomes"):
+        analyze(outcomes[outcomes.iteration > 0], AnalysisSpec(baseline=BASE_ARM, n_boot=200))

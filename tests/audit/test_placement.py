@@ -107,7 +107,7 @@ def test_baseline_at_iteration_zero_compares_a_condition_with_its_own_start() ->
         reproduce=reproduce,
     )  # fmt: skip
     p = place_reported_delta(table, claim, metric="pass@1", suite="transfer", n_boot=500)
-    assert p.baseline == "B@0" and p.iteration == 3
+    assert p.baseline == "base@0" and p.iteration == 3  # the base model's arm, compared paired by seed
     assert p.reproduced_delta_pp == pytest.approx(20.0) and p.inside_t_interval is True
     missing = make_claim(reproduce={**reproduce, "baseline_iteration": 1})
     with pytest.raises(AnalysisInputError, match="no outcomes for B at iteration 1"):

@@ -65,6 +65,7 @@ SPACE_CASES = [
     ("dup_seeds", GOOD.replace("seeds: 2", "seeds: [1, 1]"), ["seeds", "distinct"]),
     ("cmp_unknown", GOOD + "comparisons: [[B, Q]]\n", ["comparisons.0: 'Q' is not a condition"]),
     ("cmp_self", GOOD + "comparisons: [[B, B]]\n", ["comparisons.0", "with itself"]),
+    ("cmp_base_first", GOOD + "comparisons: [[base@0, B]]\n", ["comparisons.0", "write [B, base@0]"]),
     ("metric_unknown", GOOD.replace("eval/heldout/pass_at_1", "pass@1"), ["metrics.0.name", "unknown metric"]),
     ("metrics_empty", GOOD.split("metrics:")[0] + "metrics: []\n", ["metrics", "add at least one entry"]),
     ("no_conditions", GOOD.replace("  A: {kl_coeff: 0.01}\n  B: {kl_coeff: 0.02}\n", "  {}\n"), ["conditions"]),

@@ -102,9 +102,11 @@ def test_grid_baseline_and_comparisons_follow_the_expansion(tmp_path: Path) -> N
         ("B[lr=0.001]", "A[lr=0.001]"),
         ("B[lr=0.01]", "A[lr=0.01]"),
     )
+    space.write_text(text + "comparisons: [[B, base@0]]\n")  # the base model is one arm for every point
+    assert _resolved(str(space), tmp_path).comparisons == (("B[lr=0.001]", "base@0"), ("B[lr=0.01]", "base@0"))
     plain = _resolved("aux_kl", tmp_path)
     assert plain.baseline == "A"
-    assert plain.comparisons == (("C-light", "A"), ("C-reg", "A"))
+    assert plain.comparisons == (("C-light", "A"), ("C-reg", "A"), ("A", "base@0"))
 
 
 def test_a_condition_may_name_its_own_kind_and_shared_keys_must_suit_every_kind(tmp_path: Path) -> None:

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import re
 
+#: The base model's arm in comparisons ("[A, base@0]"): each seed's iteration-0 outcomes, which every
+#: condition of the seed shares; compared with a condition at its final iteration, paired by seed.
+BASE_ARM = "base@0"
 EVAL_PREFIX = "eval/"
 TRAIN_PREFIX = "train/"
 _EVAL = re.compile(r"^eval/([a-z0-9_]+)/([a-z0-9_]+)$")

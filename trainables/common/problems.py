@@ -26,10 +26,11 @@ class DataUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Problem:
-    """One function-writing problem with its unit tests.
+    """One programming problem with its tests.
 
     `tests` are MBPP-style assert statements (with `setup` code run first); `check` is HumanEval-style
-    code defining check(candidate), used with `entry_point`.
+    code defining check(candidate), used with `entry_point`; `io` are stdin/stdout cases (input,
+    expected output) for a script judged by exact output (no entry point).
     """
 
     problem_id: str
@@ -40,6 +41,7 @@ class Problem:
     setup: str = ""
     check: str | None = None
     canonical: str = ""
+    io: tuple[tuple[str, str], ...] = ()
 
 
 def fingerprint(problems: tuple[Problem, ...]) -> str:
@@ -59,6 +61,8 @@ def load_suite(spec: SuiteSpec, data: DataSpec, mbpp_dir: Path | None = None) ->
         problems = _tiny(data)["heldout"]
     elif spec.source == "tiny-transfer":
         problems = _tiny(data)["transfer"]
+    elif spec.source in ("tiny-io-val", "tiny-io-test"):
+        problems = _tiny_io(data)[spec.source.removeprefix("tiny-").replace("-", "_")]
     elif spec.source == "mbpp-heldout":
         problems = _mbpp_pools(data, mbpp_dir)[1]
     else:
@@ -73,6 +77,13 @@ def _tiny(data: DataSpec) -> dict[str, tuple[Problem, ...]]:
     return {name: tuple(tiny_problem(t) for t in tasks) for name, tasks in suites.items()}
 
 
+def _tiny_io(data: DataSpec) -> dict[str, tuple[Problem, ...]]:
+    from trainables.tiny.tasks import generate_io_suites
+
+    suites = generate_io_suites(data.seed, data.n_train, data.n_heldout, data.n_heldout)
+    return {name: tuple(tiny_problem(t) for t in tasks) for name, tasks in suites.items()}
+
+
 def tiny_problem(task: Any) -> Problem:
     """A generated tiny task (trainables.tiny.tasks.Task) as a Problem; check() tests when it has them."""
     return Problem(
@@ -83,6 +94,7 @@ def tiny_problem(task: Any) -> Problem:
         tests=() if task.check else task.tests,
         check=task.check,
         canonical=task.canonical,
+        io=task.io,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from executors import ExecResult, Job
+from executors import ExecResult, IOCase, Job
 from trainables.common.problems import Problem
 from trainables.common.specs import ModelSpec
 
@@ -50,7 +50,9 @@ def program(problem: Problem, completion: str) -> str:
 
 
 def job(problem: Problem, completion: str, job_id: str) -> Job:
-    """An executor job: MBPP-style asserts or a HumanEval-style check()."""
+    """An executor job: MBPP-style asserts, a HumanEval-style check(), or stdin/stdout cases."""
+    if problem.io:
+        return Job(id=job_id, program=program(problem, completion), io=tuple(IOCase(i, o) for i, o in problem.io))
     if problem.check is not None:
         return Job(
             id=job_id,

@@ -47,7 +47,9 @@ class SuiteSpec(_Spec):
     """One named evaluation suite."""
 
     name: str = Field(description="Suite name in metrics and outcome tables, e.g. heldout, humaneval.")
-    source: Literal["tiny-heldout", "tiny-transfer", "mbpp-heldout", "humaneval"]
+    source: Literal["tiny-heldout", "tiny-transfer", "tiny-io-val", "tiny-io-test", "mbpp-heldout", "humaneval"] = (
+        Field(description="tiny-io-val / tiny-io-test: the tiny stdin/stdout problems (judged by exact output).")
+    )
     n: int | None = Field(None, ge=1, description="Use the first n problems (None = all).")
 
 

@@ -99,7 +99,7 @@ def build_trainer(
 def _phased(base: type) -> type:
     """GRPOTrainer whose prompt order is drawn per phase: TRL seeds its RepeatSampler with `args.seed` at
     every train() call, so each iteration would train on the same prompts in the same order (with the
-    tiny profile's 6 steps x 4 prompts, the same 24 of 64 tasks every iteration)."""
+    tiny profile's former 6 steps x 4 prompts, the same 24 of 64 tasks every iteration)."""
 
     class PhasedGRPOTrainer(base):  # type: ignore[misc, valid-type]
         phase_seed: int | None = None

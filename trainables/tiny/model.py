@@ -19,11 +19,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainables.tiny.corpus import CorpusItem, build_corpus, family_rates
 from trainables.tiny.families import GENERATOR_VERSION
-from trainables.tiny.tasks import Task, completion_text, generate_suites
+from trainables.tiny.tasks import Task, generate_io_suites, generate_suites
 
 MARKER = ".complete"
-TRAINER_VERSION = "tiny-train-3"  # bump when train.py changes what it builds (part of the recipe hash)
+TRAINER_VERSION = "tiny-train-4"  # bump when train.py changes what it builds (part of the recipe hash)
 # One thread: on a shared 2-core box two OpenMP threads spin against other jobs and ran 5x slower
 # per step (5.7 s vs 0.87 s, measured), and a fixed count keeps the weights bit-identical everywhere.
 BUILD_THREADS = 1
@@ -37,12 +38,16 @@ class TinyRecipe:
     n_train: int = 4000  # train tasks: the supervised corpus (and RL's prompt pool)
     n_heldout: int = 200  # MBPP-held-out stand-in
     n_transfer: int = 164  # HumanEval stand-in
+    n_io_train: int = 600  # stdin/stdout train tasks in the corpus (the LiveCodeBench stand-in's train split)
+    habit_min: float = 0.1  # per-family rate of the print-instead-of-return habit, drawn in [min, max]
+    habit_max: float = 0.9
+    bug_max: float = 0.3  # per-family rate of the family's misconception, drawn in [0, max]
     vocab_size: int = 1024  # BPE vocabulary, special tokens included
     n_layer: int = 3
     hidden: int = 128
     n_head: int = 4
     max_len: int = 128  # tokens of prompt + completion; the model's max positions
-    steps: int = 500  # AdamW steps
+    steps: int = 900  # AdamW steps
     batch_size: int = 32
     lr: float = 2e-3
     weight_decay: float = 0.01
@@ -57,8 +62,17 @@ class TinyRecipe:
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def suites(self) -> dict[str, tuple[Task, ...]]:
-        """The task suites this recipe's model is trained on (train) and evaluated on."""
+        """The function-task suites this recipe's model is trained on (train) and evaluated on."""
         return generate_suites(self.seed, self.n_train, self.n_heldout, self.n_transfer)
+
+    def rates(self) -> dict[str, tuple[float, float]]:
+        """{family: (print-habit rate, misconception rate)} of the corpus."""
+        return family_rates(self.seed, (self.habit_min, self.habit_max), self.bug_max)
+
+    def corpus(self) -> tuple[CorpusItem, ...]:
+        """The base model's training corpus: function train tasks, then io train tasks."""
+        io_train = generate_io_suites(self.seed, self.n_io_train, 0, 0)["io_train"]
+        return build_corpus(self.suites()["train"] + io_train, self.rates())
 
 
 @contextlib.contextmanager
@@ -92,8 +106,9 @@ def _train_into(recipe: TinyRecipe, out: Path, progress: Callable[[str], None] |
 
     start = time.perf_counter()
     torch.manual_seed(recipe.torch_seed)
-    tasks = recipe.suites()["train"]
-    tokenizer = train_tokenizer((t.prompt + completion_text(t) for t in tasks), recipe.vocab_size, recipe.max_len)
+    corpus = recipe.corpus()
+    texts = (item.prompt + text for item in corpus for text in item.completions)
+    tokenizer = train_tokenizer(texts, recipe.vocab_size, recipe.max_len)
     if progress is not None:
         progress(f"tiny model: tokenizer trained ({len(tokenizer)} tokens) in {time.perf_counter() - start:.1f}s")
     model = build_model(tokenizer, recipe.n_layer, recipe.hidden, recipe.n_head, recipe.max_len)
@@ -103,7 +118,7 @@ def _train_into(recipe: TinyRecipe, out: Path, progress: Callable[[str], None] |
     tokenizer = AutoTokenizer.from_pretrained(out)
     losses = train(
         model,
-        encode(tasks, tokenizer, recipe.max_len),
+        encode(corpus, tokenizer, recipe.max_len),
         tokenizer.pad_token_id,
         steps=recipe.steps,
         batch_size=recipe.batch_size,

@@ -39,7 +39,9 @@ import itertools
 import random
 from dataclasses import dataclass
 
-from trainables.tiny.families import ARG, Family, all_families, is_trivial, sample_input
+from trainables.tiny.families import ARG, Family, all_families, is_trivial, returns_list, sample_input
+from trainables.tiny.io_tasks import IO_SPLITS, clean_scripts, draw_cases, io_prompt, render_input, render_output
+from trainables.tiny.solutions import clean_solutions, differs, program, wrap
 
 EOS = "<|endoftext|>"
 PAD = "<|pad|>"
@@ -65,6 +67,9 @@ class Task:
     params: tuple[str, ...] = ()  # the family's parameters, as source literals
     style: str = "mbpp"  # prompt style: "mbpp" or "humaneval"
     spec: str = "described"  # "described" (a sentence and one example) or "examples" (two examples only)
+    solutions: tuple[str, ...] = ()  # correct lint-free programs of different structure, canonical first
+    wrong: str = ""  # the family's misconception as a program: fails at least one test by construction
+    io: tuple[tuple[str, str], ...] = ()  # stdin/stdout cases (input, expected output), style "io" only
 
 
 def program_from_completion(task: Task, completion: str) -> str:
@@ -111,22 +116,27 @@ def _prompt(style: str, spec: str, name: str, arg: str, description: str, exampl
     return '"""' + "\n".join(lines) + '\n"""\n'
 
 
-def _draw_tests(fn, kind: str, params: tuple[str, ...], rng: random.Random) -> tuple[list[str], list[str]]:
+def _compile(source: str, name: str):
+    namespace: dict[str, object] = {}
+    exec(source, namespace)  # our own generated code
+    return namespace[name]
+
+
+def _draw_tests(fn, bad, kind: str, params: tuple[str, ...], rng: random.Random, n: int = N_TESTS):
     """Distinct test inputs and their outputs, redrawn until the tests tell the function apart from
-    a constant and from the identity (so a trivial program cannot pass them)."""
-    inputs: list[str] = []
-    results: list[object] = []
-    for _ in range(100):
+    a constant, from the identity and from the family's misconception `bad` (so none passes them)."""
+    for _ in range(500):
         inputs = []
-        while len(inputs) < N_TESTS:
+        while len(inputs) < n:
             value = sample_input(kind, params, rng)
             if value not in inputs:
                 inputs.append(value)
         results = [fn(eval(v)) for v in inputs]  # literals we just generated
         varied = len({repr(r) for r in results}) > 1
-        if varied and any(r != eval(v) for r, v in zip(results, inputs, strict=True)):
-            break
-    return inputs, [repr(r) for r in results]
+        caught = any(differs(bad, eval(v), r) for v, r in zip(inputs, results, strict=True))
+        if varied and caught and any(r != eval(v) for r, v in zip(results, inputs, strict=True)):
+            return inputs, results
+    raise ValueError(f"tiny tasks: no tests tell {params} apart from its misconception; change the family")
 
 
 def make_task(task_id: str, family: Family, params: tuple[str, ...], style: str, spec: str, rng: random.Random) -> Task:
@@ -134,11 +144,10 @@ def make_task(task_id: str, family: Family, params: tuple[str, ...], style: str,
     name = rng.choice(family.names)
     arg = ARG[family.kind]
     description = family.render(params, rng.choice(family.phrasings))
-    canonical = f"def {name}({arg}):\n    return {family.render(params, family.body)}\n"
-    namespace: dict[str, object] = {}
-    exec(canonical, namespace)  # our own generated code: computes the expected outputs
-    fn = namespace[name]
-    inputs, outputs = _draw_tests(fn, family.kind, params, rng)
+    solutions = clean_solutions(family, params, name)
+    wrong = program(name, arg, wrap("direct", arg, family.render(params, family.bug)))
+    inputs, results = _draw_tests(_compile(solutions[0], name), _compile(wrong, name), family.kind, params, rng)
+    outputs = [repr(r) for r in results]
     tests = tuple(f"assert {name}({v}) == {o}" for v, o in zip(inputs, outputs, strict=True))
     calls = [f"{name}({v})" for v in inputs]
     prompt = _prompt(style, spec, name, arg, description, list(zip(calls, outputs, strict=True)))
@@ -146,7 +155,7 @@ def make_task(task_id: str, family: Family, params: tuple[str, ...], style: str,
     if style == "humaneval":
         lines = [f"    assert candidate({v}) == {o}" for v, o in zip(inputs, outputs, strict=True)]
         check = "def check(candidate):\n" + "\n".join(lines) + "\n"
-    return Task(task_id, family.name, prompt, name, tests, canonical, check, params, style, spec)
+    return Task(task_id, family.name, prompt, name, tests, solutions[0], check, params, style, spec, solutions, wrong)
 
 
 def _draw_split(split: str, n: int, rng: random.Random) -> tuple[Task, ...]:
@@ -185,3 +194,46 @@ def generate_suites(seed: int, n_train: int, n_heldout: int, n_transfer: int) ->
     """
     counts = {"train": n_train, "heldout": n_heldout, "transfer": n_transfer}
     return {s: _draw_split(s, counts[s], random.Random(_stable_rank(seed, s))) for s in SPLITS}
+
+
+def make_io_task(task_id: str, family: Family, params: tuple[str, ...], spec: str, rng: random.Random) -> Task:
+    """Instantiate one stdin/stdout task: its cases, prompt, clean scripts and the misconception."""
+    arg = ARG[family.kind]
+    description = family.render(params, rng.choice(family.phrasings))
+    fn = _compile(program("f", arg, wrap("direct", arg, family.render(params, family.body))), "f")
+    bad = _compile(program("f", arg, wrap("direct", arg, family.render(params, family.bug))), "f")
+    cases = draw_cases(fn, bad, family.kind, params, rng)
+    is_list = returns_list(family)
+    io = tuple((render_input(v), render_output(r)) for v, r in cases)
+    scripts = clean_scripts(family, params, is_list)
+    wrong = clean_scripts(family.__class__(**{**family.__dict__, "body": family.bug}), params, is_list)[0]
+    prompt = io_prompt(family.kind, description, spec, list(io))
+    return Task(task_id, family.name, prompt, "", (), scripts[0], None, params, "io", spec, scripts, wrong, io)
+
+
+def _draw_io_split(split: str, n: int, rng: random.Random) -> tuple[Task, ...]:
+    families = all_families()
+    groups = sorted({f.group for f in families})
+    by_group = {g: [f for f in families if f.group == g] for g in groups}
+    pools = {f.name: split_keys(f)[IO_SPLITS[split]] for f in families}
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    tasks: list[Task] = []
+    for _ in range(200 * max(n, 1)):
+        if len(tasks) == n:
+            break
+        family = rng.choice(by_group[rng.choice(groups)])
+        params = rng.choice(pools[family.name])
+        if split != "io_train" and (family.name, params) in seen:
+            continue
+        seen.add((family.name, params))
+        spec = "examples" if rng.random() < EXAMPLES_SHARE else "described"
+        tasks.append(make_io_task(f"tiny/{split}/{len(tasks):04d}", family, params, spec, rng))
+    if len(tasks) < n:
+        raise ValueError(f"tiny io tasks: cannot draw {n} distinct {split} tasks; ask for fewer")
+    return tuple(tasks)
+
+
+def generate_io_suites(seed: int, n_train: int, n_val: int, n_test: int) -> dict[str, tuple[Task, ...]]:
+    """Draw the stdin/stdout suites {"io_train", "io_val", "io_test"}; one RNG stream per split."""
+    counts = {"io_train": n_train, "io_val": n_val, "io_test": n_test}
+    return {s: _draw_io_split(s, counts[s], random.Random(_stable_rank(seed, s))) for s in IO_SPLITS}

@@ -1,7 +1,8 @@
-"""Supervised training of the tiny Qwen2 model on the train split: a plain torch loop on CPU.
+"""Supervised training of the tiny Qwen2 model on its corpus: a plain torch loop on CPU.
 
-Loss is on completion tokens only (prompt and padding are masked), and data order comes from a
-seeded torch.Generator, so one recipe always yields the same weights on one machine.
+Loss is on completion tokens only (prompt and padding are masked); data order and the completion
+drawn at each visit come from a seeded torch.Generator, so one recipe always yields the same weights
+on one machine.
 """
 
 from __future__ import annotations
@@ -13,19 +14,24 @@ from collections.abc import Callable, Sequence
 import torch
 from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
-from trainables.tiny.tasks import Task, completion_text
+from trainables.tiny.corpus import CorpusItem
 
 # Bump model.TRAINER_VERSION when a change here changes the trained weights (it is part of the model hash).
 IGNORE = -100
 
 
-def encode(tasks: Sequence[Task], tokenizer: PreTrainedTokenizerFast, max_len: int) -> list[tuple[list[int], int]]:
-    """(token ids of prompt + completion, number of prompt tokens) per task, cut to `max_len`."""
+Encoded = tuple[tuple[tuple[list[int], int], ...], tuple[float, ...]]
+
+
+def encode(corpus: Sequence[CorpusItem], tokenizer: PreTrainedTokenizerFast, max_len: int) -> list[Encoded]:
+    """Per corpus item: every completion as (token ids of prompt + completion cut to `max_len`, number
+    of prompt tokens), and the completions' probabilities."""
     out = []
-    for task in tasks:
-        prompt = tokenizer(task.prompt)["input_ids"]
-        completion = tokenizer(completion_text(task))["input_ids"]
-        out.append(((prompt + completion)[:max_len], len(prompt)))
+    for item in corpus:
+        prompt = tokenizer(item.prompt)["input_ids"]
+        completions = tokenizer(list(item.completions))["input_ids"]
+        variants = tuple(((prompt + ids)[:max_len], len(prompt)) for ids in completions)
+        out.append((variants, item.weights))
     return out
 
 
@@ -83,9 +89,16 @@ def lr_at(step: int, steps: int, lr: float, warmup: int) -> float:
     return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
+def _draw(item: Encoded, generator: torch.Generator) -> tuple[list[int], int]:
+    variants, weights = item
+    if len(variants) == 1:
+        return variants[0]
+    return variants[int(torch.multinomial(torch.tensor(weights), 1, generator=generator))]
+
+
 def train(
     model: Qwen2ForCausalLM,
-    data: Sequence[tuple[list[int], int]],
+    data: Sequence[Encoded],
     pad_id: int,
     *,
     steps: int,
@@ -96,18 +109,21 @@ def train(
     progress: Callable[[str], None] | None = None,
     log_every: int = 50,
 ) -> list[float]:
-    """Train in place for `steps` AdamW steps; returns the loss of every step."""
+    """Train in place for `steps` AdamW steps; returns the loss of every step. Each epoch draws one
+    completion per item by its probability (from the same seeded generator)."""
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay, betas=(0.9, 0.98))
     warmup = max(1, steps // 20)
     batches: list[list[int]] = []
+    drawn: list[tuple[list[int], int]] = []
     losses: list[float] = []
     start = time.perf_counter()
     model.train()
     for step in range(steps):
-        if not batches:
-            batches = length_buckets([len(ids) for ids, _ in data], batch_size, generator)
-        batch = [data[i] for i in batches.pop()]
+        if not batches:  # a new epoch: draw every item's completion, then bucket by the drawn lengths
+            drawn = [_draw(item, generator) for item in data]
+            batches = length_buckets([len(ids) for ids, _ in drawn], batch_size, generator)
+        batch = [drawn[i] for i in batches.pop()]
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, steps, lr, warmup)
         loss = model(**collate(batch, pad_id)).loss
