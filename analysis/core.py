@@ -46,7 +46,8 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
     )
     finals = dict(spec.finals)
     if BASE_ARM in {spec.baseline, *(c for pair in pairs for c in pair)}:
-        df = with_base_arm(df)
+        against = tuple(sorted({t for t, b in pairs if b == BASE_ARM} or set(df["condition"].unique())))
+        df = with_base_arm(df, against)
         finals[BASE_ARM] = 0
     conds = sorted(df["condition"].unique())
     for name in {spec.baseline, *(c for pair in pairs for c in pair)}:
@@ -55,9 +56,14 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
     if not pairs:
         raise AnalysisInputError("nothing to compare: the table has only the baseline condition")
 
-    blocks = [
-        _analyze_suite(build_suite(df, s, spec.iteration, finals), spec, k, pairs, i) for i, s in enumerate(suites)
-    ]
+    blocks, skipped = [], []
+    for i, s in enumerate(suites):
+        try:
+            blocks.append(_analyze_suite(build_suite(df, s, spec.iteration, finals), spec, k, pairs, i))
+        except AnalysisInputError as err:
+            if i == 0:
+                raise  # the primary suite must be analysable
+            skipped.append(f"suite {s} not analysed: {err}")  # a secondary suite never costs the primary
     curves = _curves_from_outcomes(df, k) if metrics_df is None else _curves_from_metrics(metrics_df)
     cat = lambda key: pd.concat([b[key] for b in blocks], ignore_index=True)  # noqa: E731
     return AnalysisResult(
@@ -69,7 +75,7 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         comparisons=cat("comparisons"),
         problem_deltas=cat("problem_deltas"),
         curves=curves,
-        notes=tuple(n for b in blocks for n in b["notes"]),
+        notes=tuple(n for b in blocks for n in b["notes"]) + tuple(skipped),
         iterations={b["suite"]: b["iteration"] for b in blocks},
     )
 

@@ -52,7 +52,8 @@ def plot_curves(curves: pd.DataFrame, path: Path, max_metrics: int = 8) -> Path:
 
 
 def plot_forest(comparisons: pd.DataFrame, path: Path, title: str = "") -> Path:
-    """Delta (pp) per comparison: thick bar = hierarchical bootstrap interval, thin = Welch t-interval.
+    """Delta (pp) per comparison: thick bar = hierarchical bootstrap interval, thin = Welch t-interval;
+    against the base model (paired by seed) one thick bar, the paired t-interval the verdict reads.
 
     comparisons: rows of ``AnalysisResult.comparisons`` for one suite.
     """
@@ -62,9 +63,13 @@ def plot_forest(comparisons: pd.DataFrame, path: Path, title: str = "") -> Path:
     y = np.arange(len(c))[::-1]
     for yi, r in zip(y, c.itertuples(), strict=True):
         colour = VERDICT_COLOURS.get(r.verdict, "tab:gray")
-        ax.plot([r.ci_low_pp, r.ci_high_pp], [yi, yi], color=colour, lw=1)
-        ax.plot([r.hier_ci_low_pp, r.hier_ci_high_pp], [yi, yi], color=colour, lw=4, alpha=0.6)
-        ax.plot(r.delta_pp, yi, "o", color=colour)
+        if getattr(r, "seed_test", "welch") == "paired_t":
+            ax.plot([r.paired_ci_low_pp, r.paired_ci_high_pp], [yi, yi], color=colour, lw=4, alpha=0.6)
+            ax.plot(r.paired_delta_pp, yi, "o", color=colour)
+        else:
+            ax.plot([r.ci_low_pp, r.ci_high_pp], [yi, yi], color=colour, lw=1)
+            ax.plot([r.hier_ci_low_pp, r.hier_ci_high_pp], [yi, yi], color=colour, lw=4, alpha=0.6)
+            ax.plot(r.delta_pp, yi, "o", color=colour)
         ax.annotate(r.verdict, (1.01, yi), xycoords=("axes fraction", "data"), va="center", fontsize=8)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, c["comparison"])

@@ -42,16 +42,14 @@ def welch_test(a: ArrayLike, b: ArrayLike, level: float = 0.95) -> WelchResult:
 
 def paired_t_test(d: ArrayLike, level: float = 0.95) -> WelchResult:
     """One-sample t-test and interval of per-seed differences ``d`` (treatment minus baseline of the same
-    seed, e.g. a condition's last iteration minus its base model): scipy.stats.ttest_1samp. With zero
-    spread the interval is the point and p is 0 (all seeds moved the same way by the same amount) or
-    1 (no seed moved)."""
+    seed, e.g. a condition's last iteration minus its base model): scipy.stats.ttest_1samp. With no
+    spread (every seed moved by the same amount, up to rounding) the t-test is undefined: p and the
+    interval are NaN, so no verdict rests on it."""
     d = np.asarray(d, float)
     delta = float(d.mean())
     nan = float("nan")
-    if d.size < 2:
+    if d.size < 2 or float(d.std(ddof=1)) <= 1e-9 * max(1.0, abs(delta)):
         return WelchResult(delta, nan, nan, nan, nan, nan)
-    if float(d.std(ddof=1)) == 0.0:
-        return WelchResult(delta, nan, float(d.size - 1), 0.0 if delta != 0 else 1.0, delta, delta)
     res = stats.ttest_1samp(d, 0.0)
     ci = res.confidence_interval(level)
     return WelchResult(delta, float(res.statistic), float(res.df), float(res.pvalue), ci.low, ci.high)

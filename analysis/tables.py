@@ -93,16 +93,30 @@ class SuiteData:
         return tuple(self.outcomes)
 
 
-def with_base_arm(df: pd.DataFrame) -> pd.DataFrame:
-    """The table plus BASE_ARM rows: per (suite, seed), the iteration-0 outcomes of the first condition
-    (in sorted order) that has them."""
-    at0 = df[df["iteration"] == 0]
+def with_base_arm(df: pd.DataFrame, conditions: tuple[str, ...]) -> pd.DataFrame:
+    """The table plus BASE_ARM rows: per (suite, seed), the iteration-0 outcomes of `conditions` (those
+    compared with the base model). They must agree where they overlap (a study evaluates iteration 0
+    once per seed and every condition reads it); conditions that started from different iteration-0
+    outcomes (another model, other eval settings) cannot share one base arm: an error says so."""
+    at0 = df[(df["iteration"] == 0) & df["condition"].isin(conditions)]
     if at0.empty:
         raise AnalysisInputError(
-            f"'{BASE_ARM}' needs iteration-0 outcomes and the table has none; evaluate iteration 0 (the default)"
+            f"'{BASE_ARM}' needs iteration-0 outcomes of {', '.join(conditions)} and the table has none;"
+            " evaluate iteration 0 (the default)"
         )
-    first = at0.sort_values("condition", kind="stable").drop_duplicates(["suite", "seed", "problem_id", "sample"])
-    return pd.concat([df, first.assign(condition=BASE_ARM)], ignore_index=True)
+    keys = ["suite", "seed", "problem_id", "sample"]
+    spread = at0.groupby(keys)["passed"].nunique()
+    if (spread > 1).any():
+        suite, seed, problem, _ = spread[spread > 1].index[0]
+        raise AnalysisInputError(
+            f"'{BASE_ARM}': {', '.join(conditions)} start from different iteration-0 outcomes (suite {suite}, "
+            f"seed {seed}, problem {problem}); compare them with each other, or pass --iteration 0"
+        )
+    samples = at0.groupby(["suite", "condition", "seed"])["sample"].max().groupby(["suite", "seed"]).nunique()
+    if (samples > 1).any():
+        raise AnalysisInputError(f"'{BASE_ARM}': {', '.join(conditions)} evaluated iteration 0 with different K")
+    base = at0.sort_values("condition", kind="stable").drop_duplicates(keys)
+    return pd.concat([df, base.assign(condition=BASE_ARM)], ignore_index=True)
 
 
 def select_iteration(
@@ -118,6 +132,7 @@ def select_iteration(
         wanted = rows["condition"].map(finals).fillna(rows["iteration"].max())
     else:
         wanted = pd.Series(int(rows["iteration"].max()), index=rows.index)
+    wanted = wanted.where(rows["condition"] != BASE_ARM, 0)  # the base model is iteration 0, always
     at = rows[rows["iteration"] == wanted]
     per_cond = {str(c): int(i) for c, i in zip(rows["condition"], wanted, strict=True)}
     if at.empty:

@@ -1,7 +1,9 @@
 """Study-level verdicts for one comparison. The rules, applied in order:
 
 1. ``supported``: the family-adjusted seed-level p (Welch; Holm for a declared family, BH for an
-   exploratory one) is below alpha AND the hierarchical bootstrap interval excludes 0.
+   exploratory one) is below alpha AND the hierarchical bootstrap interval excludes 0. Against the
+   base model (``base@0``) the seed-level test is the paired t-test and its interval is the one read,
+   here and in rule 2.
 2. ``no effect at the detectable size``: not supported AND the whole hierarchical interval lies
    inside (-E, +E), where E is the stated effect of interest (``AnalysisSpec.effect_of_interest_pp``)
    or, if none is stated, the seed-level MDE at 80% power. Effects as large as E are excluded.

@@ -32,7 +32,10 @@ def lines(text: str) -> list[str]:
 
 
 def compare(stdout: bytes, expected: str) -> TestOutcome:
-    """Pass when `stdout` (UTF-8, invalid bytes read as U+FFFD) equals `expected` up to `lines`."""
+    """Pass when `stdout` (UTF-8, invalid bytes read as U+FFFD) equals `expected` up to `lines`. A
+    program that printed nothing at all fails a case that expects output, even a lone empty line."""
+    if not stdout and expected:
+        return TestOutcome(verdicts.WRONG, "printed nothing")
     got, want = lines(stdout.decode("utf-8", "replace")), lines(expected)
     if got == want:
         return TestOutcome(verdicts.PASS)

@@ -142,6 +142,8 @@ def _check_reproduce(item: LoadedClaim) -> None:
                 f"{key}.{side}: '{cond}' is not a condition of {r.space}; use one of: {names}"
                 + (f" (or '{BASE_ARM}', the base model at iteration 0)" if side == "baseline" else "")
             )
+    if r.baseline == BASE_ARM and r.baseline_iteration not in (None, 0):
+        raise UserError(f"{key}.baseline_iteration: '{BASE_ARM}' is iteration 0; drop baseline_iteration")
     if r.treatment == r.baseline and r.baseline_iteration is None:
         raise UserError(
             f"{key}: treatment and baseline are both '{r.treatment}'; name two conditions or set baseline_iteration"

@@ -140,7 +140,7 @@ def test_base_arm_compares_a_condition_with_the_base_model_paired_by_seed(outcom
     rows = res.comparisons.set_index("comparison")
     row = rows.loc[f"C_vs_{BASE_ARM}"]
     assert row.seed_test == "paired_t" and rows.loc["B_vs_A", "seed_test"] == "welch"
-    base0 = outcomes[(outcomes.condition == "A") & (outcomes.iteration == 0)].groupby("seed").passed.mean()
+    base0 = outcomes[(outcomes.condition == "C") & (outcomes.iteration == 0)].groupby("seed").passed.mean()
     last = outcomes[(outcomes.condition == "C") & (outcomes.iteration == 1)].groupby("seed").passed.mean()
     assert row.n_paired_seeds == 4 and row.seeds_up == int((last - base0 > 0).sum())
     assert row.paired_delta_pp == pytest.approx(100 * (last - base0).mean())
@@ -152,3 +152,27 @@ def test_base_arm_compares_a_condition_with_the_base_model_paired_by_seed(outcom
 def test_base_arm_needs_iteration_zero(outcomes) -> None:
     with pytest.raises(AnalysisInputError, match="needs iteration-0 outcomes"):
         analyze(outcomes[outcomes.iteration > 0], AnalysisSpec(baseline=BASE_ARM, n_boot=200))
+
+
+def test_base_arm_stays_at_iteration_zero_when_an_iteration_is_pinned(outcomes) -> None:
+    res = analyze(outcomes, AnalysisSpec(baseline=BASE_ARM, comparisons=(("C", BASE_ARM),), iteration=1, n_boot=200))
+    assert res.comparisons.iloc[0].n_paired_seeds == 4
+
+
+def test_base_arm_refuses_conditions_that_started_from_different_outcomes(outcomes) -> None:
+    spec = AnalysisSpec(baseline=BASE_ARM, comparisons=(("B", BASE_ARM), ("C", BASE_ARM)), n_boot=200)
+    with pytest.raises(AnalysisInputError, match="start from different iteration-0 outcomes"):
+        analyze(outcomes, spec)  # the simulation draws each condition's iteration 0 afresh
+    shared = outcomes[(outcomes.condition == "B") & (outcomes.iteration == 0)]
+    table = pd.concat([outcomes[~((outcomes.condition == "C") & (outcomes.iteration == 0))],
+                       shared.assign(condition="C")], ignore_index=True)  # fmt: skip
+    assert len(analyze(table, spec).comparisons) == 2
+
+
+def test_a_broken_secondary_suite_is_noted_and_the_primary_still_analysed(outcomes) -> None:
+    other = outcomes.assign(suite="transfer")
+    other = other[~((other.condition == "C") & (other.seed == 1) & (other.problem_id == "heldout/3"))]
+    res = analyze(pd.concat([outcomes, other], ignore_index=True), AnalysisSpec(
+        baseline="A", suite="heldout", all_suites=True, n_boot=200))  # fmt: skip
+    assert res.primary_suite == "heldout" and set(res.comparisons.suite) == {"heldout"}
+    assert any(n.startswith("suite transfer not analysed: ") and "missing outcomes" in n for n in res.notes)

@@ -5,6 +5,7 @@ from scipy import stats
 from analysis.seedtests import (
     hedges_g,
     min_exact_permutation_p,
+    paired_t_test,
     permutation_test,
     pooled_sd,
     probability_of_improvement,
@@ -61,3 +62,11 @@ def test_probability_of_improvement_is_mann_whitney_u_over_pairs():
     u = stats.mannwhitneyu(b, a).statistic
     assert probability_of_improvement(a, b) == pytest.approx(u / 12)
     assert probability_of_improvement(a, a) == pytest.approx(0.5)
+
+
+def test_paired_t_matches_scipy_and_refuses_a_spread_of_zero():
+    d = np.array([0.105, 0.08, 0.065])
+    res, ref = paired_t_test(d), stats.ttest_1samp(d, 0.0)
+    assert res.p == pytest.approx(ref.pvalue) and res.ci_low == pytest.approx(ref.confidence_interval().low)
+    same = paired_t_test(np.array([0.025, 0.025 + 1e-17, 0.025]))
+    assert np.isnan(same.p) and np.isnan(same.ci_low) and same.delta == pytest.approx(0.025)

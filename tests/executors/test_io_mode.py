@@ -85,6 +85,9 @@ def test_lines_and_compare_are_exact_small_functions():
     assert wrong.status == "wrong_answer" and wrong.error == "output differs at line 2 (2 lines, expected 2)"
     assert compare(b"\xff\n", "\ufffd").status == "pass"  # invalid UTF-8 reads as U+FFFD
     assert compare(b"", "0").status == "wrong_answer"
+    # An empty answer (an empty list printed as a blank line) must be printed: silence is not it.
+    assert compare(b"\n", "\n").status == "pass" and compare(b"", "\n").error == "printed nothing"
+    assert compare(b"", "").status == "pass"
 
 
 def test_wrong_runtime_and_syntax_errors(ex):

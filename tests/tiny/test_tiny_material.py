@@ -158,3 +158,8 @@ def test_rates_and_corpus_are_seeded_not_global():
     rng_state = random.getstate()
     assert family_rates(3, (0.1, 0.9), 0.3) == family_rates(3, (0.1, 0.9), 0.3)
     assert random.getstate() == rng_state
+
+
+def test_pairs_leave_out_infrastructure_faults():
+    fault = Rollout("p", "# p\n", "b", False, "sandbox_error", "")
+    assert pairs_for([_roll("p", "a", True), fault, _roll("p", "b", True)]) == []

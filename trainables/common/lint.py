@@ -36,12 +36,13 @@ def findings(programs: Sequence[str], rules: Sequence[str] = DEFAULT_RULES, thre
     with tempfile.TemporaryDirectory(prefix="lint-") as tmp:
         root = Path(tmp)
         for i, source in enumerate(programs):
-            (root / f"p{i:06d}.py").write_text(source)
+            (root / f"p{i:06d}.py").write_text(source, encoding="utf-8", errors="replace")
         command = [ruff_bin(), "check", "--isolated", "--no-cache", "--output-format", "json", "--exit-zero"]
         out = subprocess.run(
             [*command, "--select", ",".join(rules), str(root)],
             capture_output=True,
-            text=True,
+            encoding="utf-8",
+            errors="replace",
             check=True,
             env={**os.environ, "RAYON_NUM_THREADS": str(threads)},
         )

@@ -11,6 +11,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from executors.verdicts import SANDBOX
 from trainables.common.rollouts import Rollout
 
 
@@ -31,7 +32,7 @@ def pairs_for(rollouts: Sequence[Rollout]) -> list[Pair]:
     good: list[Rollout] = []
     bad: list[Rollout] = []
     for r in rollouts:
-        if r.completion in seen:
+        if r.category == SANDBOX or r.completion in seen:  # an infrastructure fault says nothing of the program
             continue
         seen.add(r.completion)
         (good if r.passed_all else bad).append(r)

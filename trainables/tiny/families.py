@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-#: Bump when a change here or in tasks.py changes the generated tasks (it is part of the model hash).
+#: Bump when a change here or in tasks.py, io_tasks.py, solutions.py or corpus.py changes the generated
+#: tasks or the corpus (it is part of the model hash).
 GENERATOR_VERSION = "tiny-tasks-6"
 
 SMALL = tuple(str(k) for k in range(2, 10))

@@ -84,8 +84,8 @@ def corpus_distribution(
 ) -> tuple[tuple[str, float], ...]:
     """(program, probability) pairs summing to 1: what the corpus holds for one task.
 
-    Expression wrappers carry the misconception with probability `bug` and, where the last line is the
-    return, the print habit with probability `habit`, independently; alternatives are always right.
+    Expression wrappers carry the misconception with probability `bug` and, those in HABIT_WRAPPERS,
+    the print habit with probability `habit`, independently; alternatives are always right.
     """
     arg = ARG[family.kind]
     right, wrong = family.render(params, family.body), family.render(params, family.bug)

@@ -26,13 +26,19 @@ Described tasks mostly test copying constants into the right template. The mix s
 
 Splits are made on (family, parameters): per family, its parameter combinations are ranked by a
 hash and the first ~15% go to heldout, the next ~15% to transfer, the rest to train; train and
-held-out tasks therefore never share an expression. The transfer suite (the HumanEval stand-in) is
-in the "humaneval" style, which train uses only for the integer and string single-step families, so
-half of it asks for list and chained families in a style the model never saw them in.
+held-out tasks therefore never share an expression. Test inputs are drawn until they tell the
+function apart from a constant, from the identity and from the family's misconception (`Task.wrong`).
+Each task carries its clean solutions of different structure (`Task.solutions`, solutions.py);
+`generate_io_suites` draws the stdin/stdout suites (io_tasks.py) on the same partition.
+
+The transfer suite (the HumanEval stand-in) is in the "humaneval" style, which train uses only for
+the integer and string single-step families, so half of it asks for list and chained families in a
+style the model never saw them in.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import itertools
@@ -206,7 +212,7 @@ def make_io_task(task_id: str, family: Family, params: tuple[str, ...], spec: st
     is_list = returns_list(family)
     io = tuple((render_input(v), render_output(r)) for v, r in cases)
     scripts = clean_scripts(family, params, is_list)
-    wrong = clean_scripts(family.__class__(**{**family.__dict__, "body": family.bug}), params, is_list)[0]
+    wrong = clean_scripts(dataclasses.replace(family, body=family.bug), params, is_list)[0]
     prompt = io_prompt(family.kind, description, spec, list(io))
     return Task(task_id, family.name, prompt, "", (), scripts[0], None, params, "io", spec, scripts, wrong, io)
 
