@@ -97,7 +97,7 @@ class Reproduce(_Frozen):
         None, ge=0, description="Compare against the baseline at this iteration (0 = before training); default: last."
     )
     trainable: str | None = Field(
-        None, description="Trainer kind (trainables/kinds); a planned one (dpo, sft) marks a space that cannot run yet."
+        None, description="Trainer kind (trainables/kinds); a planned one (dpo) marks a space that cannot run yet."
     )
 
     @field_validator("trainable")

@@ -126,7 +126,7 @@ def _check_reproduce(item: LoadedClaim) -> None:
             return  # the space is written together with its trainable
         raise UserError(
             f"{key}.space: no search space '{r.space}'; use one of: {', '.join(available_spaces())}, "
-            "or set reproduce.trainable to a planned kind (dpo, sft)"
+            "or set reproduce.trainable to a planned kind (dpo)"
         )
     try:
         space = _space(r.space).space

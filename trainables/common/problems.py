@@ -42,6 +42,7 @@ class Problem:
     check: str | None = None
     canonical: str = ""
     io: tuple[tuple[str, str], ...] = ()
+    solutions: tuple[str, ...] = ()  # reference solutions of different structure (SFT data), canonical first
 
 
 def fingerprint(problems: tuple[Problem, ...]) -> str:
@@ -53,6 +54,8 @@ def fingerprint(problems: tuple[Problem, ...]) -> str:
 def load_train(data: DataSpec, mbpp_dir: Path | None = None) -> tuple[Problem, ...]:
     if data.train_source == "tiny":
         return _tiny(data)["train"]
+    if data.train_source == "tiny-io":
+        return _tiny_io(data)["io_train"]
     return _mbpp_pools(data, mbpp_dir)[0]
 
 
@@ -95,6 +98,7 @@ def tiny_problem(task: Any) -> Problem:
         check=task.check,
         canonical=task.canonical,
         io=task.io,
+        solutions=task.solutions,
     )
 
 

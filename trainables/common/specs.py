@@ -56,7 +56,9 @@ class SuiteSpec(_Spec):
 class DataSpec(_Spec):
     """Training pool and evaluation suites."""
 
-    train_source: Literal["tiny", "mbpp"]
+    train_source: Literal["tiny", "tiny-io", "mbpp"] = Field(
+        description="tiny: generated function tasks; tiny-io: generated stdin/stdout tasks; mbpp: MBPP-sanitized."
+    )
     n_train: int = Field(ge=1, description="Training problems.")
     n_heldout: int = Field(ge=1, description="Held-out problems drawn disjoint from training.")
     seed: int = Field(0, description="Seed of the task generator / pool split (data, not training, seed).")

@@ -23,6 +23,8 @@ from trainables.common.params import KindParams
 from trainables.kinds.base import BaseParams
 from trainables.kinds.grpo_config import TRL_NAMES as GRPO_TRL_NAMES
 from trainables.kinds.grpo_config import GRPOParams
+from trainables.kinds.sft_config import TRL_NAMES as SFT_TRL_NAMES
+from trainables.kinds.sft_config import SFTParams
 from trainables.registry import Registry
 
 
@@ -68,6 +70,17 @@ GRPO_METRICS = (
     "train/alarm_length_collapse",
 )
 
+SFT_METRICS = (
+    "train/loss",
+    "train/step",
+    "train/epoch",
+    "train/examples",
+    "train/problems",
+    "train/solutions_per_problem",
+    "train/unverified_solutions",
+    "train/skipped_problems",
+)
+
 KINDS: Registry[Kind] = Registry(
     "trainer kind",
     {
@@ -81,6 +94,15 @@ KINDS: Registry[Kind] = Registry(
             eval_metrics=("fix_rate",),
             trl_names=GRPO_TRL_NAMES,
         ),
+        "sft": Kind(
+            name="sft",
+            summary="one TRL SFT run (LoRA, completion-only loss) on n_problems x solutions_per_problem "
+            "sandbox-verified examples, evaluated at evenly spaced steps (seed document 001)",
+            params=SFTParams,
+            runner="trainables.kinds.sft:run",
+            train_metrics=SFT_METRICS,
+            trl_names=SFT_TRL_NAMES,
+        ),
         "base": Kind(
             name="base",
             summary="the untrained model, evaluated once (iteration 0): a study's base-model arm",
@@ -90,7 +112,7 @@ KINDS: Registry[Kind] = Registry(
     },
 )
 
-PLANNED = ("dpo", "sft")
+PLANNED = ("dpo",)
 """Kinds whose seed documents are known (claims and spaces may name them) but have no runner yet."""
 
 TrialParams = Annotated[Union[tuple(k.params for k in KINDS.values())], Field(discriminator="kind")]  # noqa: UP007

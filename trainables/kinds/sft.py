@@ -1,0 +1,155 @@
+"""The sft kind's trial: one TRL SFT run on verified examples, evaluated at evenly spaced steps.
+
+Reads like the experiment: build the data (n_problems x solutions_per_problem, every solution passing
+its tests in the sandbox), evaluate the base model (iteration 0, shared by the seed's conditions), then
+one `train()` call, so the learning-rate schedule is that of one run. At each of `eval_points` evenly
+spaced steps a callback has TRL save a checkpoint (adapter, optimizer, scheduler, RNG, step), then
+evaluates, saves our checkpoint beside it and reports the point as an iteration. A resumed trial
+hands TRL its last checkpoint (`resume_from_checkpoint`), which restores all of that and skips the
+batches already seen.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trainables.common.config import TrialConfig
+    from trainables.common.reporting import Reporter
+
+TRL_DIR = "trl"
+
+
+def eval_steps(total: int, points: int) -> list[int]:
+    """`points` evenly spaced steps in 1..total, the last one `total` (distinct; fewer if total < points)."""
+    return sorted({max(1, round(total * c / points)) for c in range(1, points + 1)})
+
+
+def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
+    """Run one trial to completion (or on from its restored checkpoint), reporting every evaluation point."""
+    import json
+
+    import torch
+    from datasets import Dataset
+    from transformers import PrinterCallback, TrainerCallback, set_seed
+    from trl import SFTConfig, SFTTrainer
+
+    from executors import SandboxExecutor
+    from trainables.common import base_eval, checkpoints
+    from trainables.common.evaluation import evaluate
+    from trainables.common.models import load_model, lora_config, resolve_source, use_nf4
+    from trainables.common.outcomes import write_outcomes
+    from trainables.common.problems import load_suite, load_train
+    from trainables.common.prompting import render_prompt
+    from trainables.kinds.sft_data import build
+
+    torch.set_num_threads(cfg.torch_threads)
+    p = cfg.params
+    set_seed(cfg.seed)
+    model, tokenizer = load_model(cfg.model, resolve_source(cfg.model, cfg.cache_dir, progress))
+    # The pool's front: a little more than n_problems, so a problem without enough verified solutions
+    # can be passed over (the same pool for every condition: a data seed, not a training seed).
+    data_spec = cfg.data.model_copy(update={"n_train": max(cfg.data.n_train, math.ceil(1.25 * p.n_problems) + 8)})
+    pool = load_train(data_spec, cfg.mbpp_dir)
+    suites = {s.name: load_suite(s, cfg.data, cfg.mbpp_dir) for s in cfg.data.suites}
+    with SandboxExecutor(workers=cfg.executor_workers, mode=cfg.sandbox_mode) as executor:
+        prompts = [render_prompt(t, cfg.model, tokenizer) for t in pool]
+        data = build(pool, prompts, p.n_problems, p.solutions_per_problem, p.duplicate_solutions, executor)
+        problems = sorted({e.problem_id for e in data.examples})
+        record = {"sha256": data.sha256, **data.facts(), "problems": problems}
+        (cfg.trial_dir / "sft_data.json").write_text(json.dumps(record, indent=1))
+        data_facts = data.facts()
+        dataset = Dataset.from_list([{"prompt": e.prompt, "completion": e.completion} for e in data.examples])
+        per_step = p.batch_size * p.grad_accum
+        total = max(1, math.ceil(math.ceil(len(data.examples) / per_step) * p.epochs))
+        points = eval_steps(total, p.eval_points)
+        cuda = torch.cuda.is_available()
+        args = SFTConfig(
+            output_dir=str(cfg.trial_dir / TRL_DIR),
+            seed=cfg.seed,
+            data_seed=cfg.seed,
+            max_steps=total,
+            per_device_train_batch_size=p.batch_size,
+            gradient_accumulation_steps=p.grad_accum,
+            learning_rate=p.lr,
+            lr_scheduler_type=p.lr_scheduler,
+            warmup_steps=p.warmup_ratio,  # a float in [0, 1) is a share of the steps (transformers 5)
+            max_grad_norm=p.max_grad_norm,
+            max_length=p.max_length,
+            completion_only_loss=True,
+            packing=False,
+            logging_steps=1,
+            save_strategy="no",  # the callback asks for a save at each evaluation point
+            save_total_limit=2,
+            report_to="none",
+            disable_tqdm=True,
+            use_cpu=not cuda,
+            bf16=cuda and use_nf4(cfg.model),  # SFTConfig(use_cpu=True) would turn bf16 on by itself
+            activation_checkpointing=cuda,  # ... and activation checkpointing
+            dataloader_num_workers=0,
+        )
+        losses: list[float] = []  # TRL's logged loss per step since the last evaluation point
+
+        def run_eval(iteration: int) -> base_eval.Evaluation:
+            return evaluate(trainer.model, tokenizer, suites, p, cfg.model, executor, condition=cfg.condition,
+                            seed=cfg.seed, iteration=iteration)  # fmt: skip
+
+        class EvalPoints(TrainerCallback):
+            """At each evaluation step: have TRL save, then evaluate, checkpoint and report."""
+
+            def on_log(self, args, state, control, logs=None, **kwargs):
+                if logs and "loss" in logs:
+                    losses.append(float(logs["loss"]))
+
+            def on_step_end(self, args, state, control, **kwargs):
+                if state.global_step in points:
+                    control.should_save = True
+                return control
+
+            def on_save(self, args, state, control, **kwargs):
+                step = state.global_step
+                iteration = points.index(step) + 1
+                # TRL has just saved the RNG states training goes on with; evaluation samples, so it runs
+                # on a copy: a run resumed from this checkpoint then trains exactly as this one does.
+                rng = checkpoints.rng_state()
+                metrics, rows = run_eval(iteration)
+                checkpoints.set_rng_state(rng)
+                write_outcomes(cfg.trial_dir, iteration, rows)
+                loss = sum(losses) / len(losses) if losses else math.nan  # mean since the previous point
+                losses.clear()
+                metrics = {
+                    "iteration": iteration, "train/step": float(step), "train/epoch": float(state.epoch or 0.0),
+                    "train/loss": loss, **data_facts, **metrics,
+                }  # fmt: skip
+                hf = f"checkpoint-{step}"
+                path = checkpoints.save(cfg.trial_dir, cfg.key, iteration, trainer.model,
+                                        kind_state={"trl_checkpoint": hf, "step": step}, metrics=metrics)  # fmt: skip
+                reporter.report({k: v for k, v in metrics.items() if not _nan(v)}, path)
+                return control
+
+        trainer = SFTTrainer(
+            model=model,
+            args=args,
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            peft_config=lora_config(cfg.lora),
+            callbacks=[EvalPoints()],
+        )
+        trainer.remove_callback(PrinterCallback)
+        restored = reporter.restored_checkpoint()
+        resume: str | None = None
+        if restored is not None:
+            resume = str(Path(cfg.trial_dir) / TRL_DIR / restored.kind_state["trl_checkpoint"])
+            if restored.iteration >= len(points):
+                return  # every point was reported before the interruption
+        elif p.eval_at_start:
+            (metrics, rows), _ = base_eval.shared(cfg, lambda: run_eval(0))
+            write_outcomes(cfg.trial_dir, 0, rows)
+            reporter.report({"iteration": 0, **data_facts, **metrics}, None)
+        trainer.train(resume_from_checkpoint=resume)
+
+
+def _nan(v: object) -> bool:
+    return isinstance(v, float) and math.isnan(v)
