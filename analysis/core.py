@@ -7,7 +7,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis import bootstrap as bs
-from analysis import power, problemtests, seedtests
+from analysis import power, problemtests, seedtests, selection
 from analysis.aggregate import over_seeds
 from analysis.estimators import pass_at_k, per_problem_scores, t_interval, variance_components
 from analysis.multiplicity import benjamini_hochberg, holm
@@ -56,15 +56,21 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
     if not pairs:
         raise AnalysisInputError("nothing to compare: the table has only the baseline condition")
 
+    chosen = selection.select(df, spec.select_on, k) if spec.select_on and spec.iteration is None else None
     blocks, skipped = [], []
     for i, s in enumerate(suites):
         try:
-            blocks.append(_analyze_suite(build_suite(df, s, spec.iteration, finals), spec, k, pairs, i))
+            blocks.append(_analyze_suite(build_suite(df, s, spec.iteration, finals, chosen), spec, k, pairs, i))
         except AnalysisInputError as err:
             if i == 0:
                 raise  # the primary suite must be analysable
             skipped.append(f"suite {s} not analysed: {err}")  # a secondary suite never costs the primary
     curves = _curves_from_outcomes(df, k) if metrics_df is None else _curves_from_metrics(metrics_df)
+    picks = pd.DataFrame()
+    if chosen:  # the selection suite itself is left out: at its own pick it has no optimism to show
+        picks = selection.table(df[df["suite"] != spec.select_on], chosen, k)
+        if spec.select_on in suites:
+            skipped.append(f"suite {spec.select_on} chose the checkpoints: its scores there are optimistic")
     cat = lambda key: pd.concat([b[key] for b in blocks], ignore_index=True)  # noqa: E731
     return AnalysisResult(
         spec=spec,
@@ -77,6 +83,8 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         curves=curves,
         notes=tuple(n for b in blocks for n in b["notes"]) + tuple(skipped),
         iterations={b["suite"]: b["iteration"] for b in blocks},
+        selection=picks,
+        optimism=selection.optimism(picks, 1 - spec.alpha) if chosen else pd.DataFrame(),
     )
 
 

@@ -57,7 +57,9 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in ("conditions", "seeds", "variance", "comparisons", "problem_deltas"):
+    for name in ("conditions", "seeds", "variance", "comparisons", "problem_deltas", "selection", "optimism"):
+        if name in ("selection", "optimism") and getattr(result, name).empty:
+            continue  # no checkpoint selection in this study
         path = out / f"{name}.csv"
         getattr(result, name).to_csv(path, index=False)
         paths.append(path)
@@ -111,6 +113,12 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
             ("Conditions (score as a fraction; interval over seeds)", sel(result.conditions)[list(CONDITION_COLUMNS)]),
             ("Variance components", sel(result.variance)[list(VARIANCE_COLUMNS)]),
             ("Comparisons", cmp[list(COMPARISON_COLUMNS)]),
+        ]  # fmt: skip
+    if not result.optimism.empty:
+        blocks += [
+            (f"Checkpoint selection (on {s.select_on}; oracle = best on the suite itself, optimism = oracle - "
+             "selected, pp over seeds)", result.optimism),
+            ("Selected, last and oracle checkpoint per seed", result.selection),
         ]  # fmt: skip
     blocks += [("Verdict rules", verdict.__doc__.split("\n\n", 1)[1].strip()), ("Methods", METHODS)]
     blocks += [("Notes", "\n".join(f"- {n}" for n in result.notes))] if result.notes else []

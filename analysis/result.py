@@ -49,6 +49,8 @@ class AnalysisResult:
     curves: pd.DataFrame
     notes: tuple[str, ...] = ()
     iterations: dict[str, int] = field(default_factory=dict)
+    selection: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, seed); select_on only
+    optimism: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition); select_on only
 
     def _prefix(self, suite: str) -> str:
         return "" if suite == self.primary_suite else f"{safe_key(suite)}/"
@@ -70,6 +72,10 @@ class AnalysisResult:
         for r in self.comparisons.itertuples(index=False):
             base = f"{self._prefix(r.suite)}cmp/{safe_key(r.comparison)}/"
             for stat in COMPARISON_METRICS:
+                out[f"{base}{stat}"] = float(getattr(r, stat))
+        for r in self.optimism.itertuples(index=False):
+            base = f"{self._prefix(r.suite)}selection/{safe_key(r.condition)}/"
+            for stat in ("selected", "last", "oracle", "optimism_pp", "optimism_ci_low_pp", "optimism_ci_high_pp"):
                 out[f"{base}{stat}"] = float(getattr(r, stat))
         return {k: v for k, v in out.items() if math.isfinite(v)}
 
@@ -105,6 +111,8 @@ class AnalysisResult:
             "seeds": records(self.seeds),
             "variance": records(self.variance),
             "comparisons": records(self.comparisons),
+            "selection": records(self.selection),
+            "optimism": records(self.optimism),
         }
 
     def summary_text(self) -> str:
@@ -131,6 +139,21 @@ class AnalysisResult:
             })  # fmt: skip
             lines += ["", t.to_string(index=False, float_format=lambda x: f"{x:.3g}")]
             lines += [f"  {r.comparison}: {r.notes}" for r in cmp.itertuples() if r.notes]
+        if not self.optimism.empty:
+            o = self.optimism.assign(
+                selected_pct=100 * self.optimism["selected"],
+                last_pct=100 * self.optimism["last"],
+                oracle_pct=100 * self.optimism["oracle"],
+                optimism_ci=_intervals(
+                    self.optimism["optimism_ci_low_pp"], self.optimism["optimism_ci_high_pp"], ".2f"
+                ),
+            )[["suite", "condition", "n_seeds", "selected_pct", "last_pct", "oracle_pct", "optimism_pp", "optimism_ci"]]
+            lines += [
+                "",
+                f"checkpoints selected on {self.spec.select_on}; oracle = best on the suite itself "
+                "(a pick on the test set), optimism = oracle - selected (pp, over seeds)",
+            ]
+            lines.append(o.to_string(index=False, float_format=lambda x: f"{x:.2f}"))
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 

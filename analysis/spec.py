@@ -28,6 +28,10 @@ class AnalysisSpec:
     finals: (condition, final iteration) pairs from the resolved study: arms of different trainer kinds
         (an untrained base model evaluated at 0 beside a condition trained for 3 iterations) are
         compared at their finals, and a seed that never reached its condition's final is left out.
+    select_on: a validation suite. Each (condition, seed) is analysed at its selected checkpoint: the
+        iteration >= 1 with the best score on this suite (the earliest among ties); BASE_ARM stays at 0.
+        The result's ``selection`` table shows, per suite, the selected, last and oracle (best on that
+        suite itself) scores per seed, and the optimism of an oracle pick.
     effect_of_interest_pp: smallest delta (pp) worth detecting; sets the 'no effect' margin.
         None = use each comparison's seed-level MDE at 80% power.
     power: power used for MDEs and seeds-needed.
@@ -44,6 +48,7 @@ class AnalysisSpec:
     rng_seed: int = 0
     iteration: int | None = None
     finals: tuple[tuple[str, int], ...] = ()
+    select_on: str | None = None
     effect_of_interest_pp: float | None = None
     power: float = 0.8
 

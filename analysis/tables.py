@@ -120,7 +120,11 @@ def with_base_arm(df: pd.DataFrame, conditions: tuple[str, ...]) -> pd.DataFrame
 
 
 def select_iteration(
-    df: pd.DataFrame, suite: str, iteration: int | None, finals: dict[str, int] | None = None
+    df: pd.DataFrame,
+    suite: str,
+    iteration: int | None,
+    finals: dict[str, int] | None = None,
+    chosen: dict[tuple[str, int], int] | None = None,
 ) -> tuple[pd.DataFrame, int, list]:
     """Rows of ``suite`` at ``iteration``; None: each condition at its final iteration (``finals``, the
     resolved study's), or at the suite's last iteration when no finals are known. Seeds without it are
@@ -132,31 +136,45 @@ def select_iteration(
         wanted = rows["condition"].map(finals).fillna(rows["iteration"].max())
     else:
         wanted = pd.Series(int(rows["iteration"].max()), index=rows.index)
+    if iteration is None and chosen:  # checkpoints selected per (condition, seed) on a validation suite
+        keys = zip(rows["condition"], rows["seed"], strict=True)
+        picked = pd.Series([chosen.get((str(c), int(s))) for c, s in keys], index=rows.index, dtype="float64")
+        wanted = picked.fillna(wanted)
     wanted = wanted.where(rows["condition"] != BASE_ARM, 0)  # the base model is iteration 0, always
     at = rows[rows["iteration"] == wanted]
     per_cond = {str(c): int(i) for c, i in zip(rows["condition"], wanted, strict=True)}
+    if iteration is None and chosen:
+        per_cond = {c: i for c, i in per_cond.items() if not any(k[0] == c for k in chosen)}
     if at.empty:
         have = sorted(rows["iteration"].unique().tolist())
         asked = iteration if iteration is not None else ", ".join(f"{c} {i}" for c, i in sorted(per_cond.items()))
         raise AnalysisInputError(f"suite {suite}: no rows at iteration {asked}; available iterations: {have}")
     it = int(at["iteration"].max())
     notes = []
-    if len(set(per_cond.values())) > 1:
+    if iteration is None and chosen:
+        shown = ", ".join(f"{c} s{s}: {i}" for (c, s), i in sorted(chosen.items()))
+        notes.append(f"suite {suite}: each seed at its checkpoint selected on the validation suite ({shown})")
+    elif len(set(per_cond.values())) > 1:
         shown = ", ".join(f"{c} {i}" for c, i in sorted(per_cond.items()))
         notes.append(f"suite {suite}: conditions compared at their final iterations ({shown})")
     runs = rows[["condition", "seed"]].drop_duplicates()
     done = at[["condition", "seed"]].drop_duplicates()
     lost = runs.merge(done, how="left", indicator=True).query("_merge == 'left_only'")
     for cond, seed in lost[["condition", "seed"]].itertuples(index=False):
-        notes.append(f"suite {suite}: {cond} seed {seed} has no iteration {per_cond[str(cond)]}; left out")
+        want = (chosen or {}).get((str(cond), int(seed)), per_cond.get(str(cond)))
+        notes.append(f"suite {suite}: {cond} seed {seed} has no iteration {want}; left out")
     return at, it, notes
 
 
 def build_suite(
-    df: pd.DataFrame, suite: str, iteration: int | None = None, finals: dict[str, int] | None = None
+    df: pd.DataFrame,
+    suite: str,
+    iteration: int | None = None,
+    finals: dict[str, int] | None = None,
+    chosen: dict[tuple[str, int], int] | None = None,
 ) -> SuiteData:
     """Arrays for one suite; asserts every (condition, seed) answered the same problems, K samples each."""
-    at, it, notes = select_iteration(df, suite, iteration, finals)
+    at, it, notes = select_iteration(df, suite, iteration, finals, chosen)
     problems = tuple(sorted(at["problem_id"].unique()))
     p_index = {p: i for i, p in enumerate(problems)}
     seeds, outcomes = {}, {}

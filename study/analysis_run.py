@@ -55,6 +55,7 @@ def run_analysis(
         comparisons=study.comparisons,
         family=study.family,
         finals=study.finals(),
+        select_on=study.select_on if study.select_on in set(outcomes["suite"]) else None,
     )
     result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
     paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)

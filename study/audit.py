@@ -58,7 +58,7 @@ def parser() -> Parser:
     p.add_argument("--json", type=Path, metavar="OUT", help="write the full audit as JSON here")
     p.add_argument("--rerun", metavar="CLAIM_ID", help="re-run this claim's linked conditions and place its delta")
     p.add_argument("--seeds", type=positive_int, help=f"seeds per condition for --rerun (default {DEFAULT_SEEDS})")
-    p.add_argument("--profile", help="profile for --rerun (default tiny)")
+    p.add_argument("--profile", help="profile for --rerun (default: the space's, else tiny)")
     p.add_argument("--smoke", action="store_true", help="--rerun with the smallest budgets (tests the pipeline)")
     p.add_argument("--out", type=Path, help="study folder for --rerun (default out/audit/<claim id>)")
     return p
@@ -166,7 +166,6 @@ def main(argv: list[str] | None = None) -> int:
     claims = load_claims(args.claims)
     if args.rerun:
         args.seeds = args.seeds or DEFAULT_SEEDS
-        args.profile = args.profile or "tiny"
         return rerun(claims, args)
     from analysis.audit import audit_claim
     from analysis.audit_table import audit_json, render_table
@@ -217,6 +216,7 @@ def rerun(claims: list[LoadedClaim], args: argparse.Namespace) -> int:
     assert r is not None
     from study.profile import load_profile
 
+    args.profile = args.profile or _space(r.space).space.profile or "tiny"  # as study.run would choose
     profile = load_profile(args.profile)
     out = (args.out or Path("out") / "audit" / claim.id).resolve()
     cmd = [sys.executable, "-m", "study.run", "--space", r.space, "--seeds", str(args.seeds)]

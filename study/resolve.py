@@ -63,6 +63,7 @@ class ResolvedStudy(BaseModel):
     comparisons: tuple[tuple[str, str], ...]
     metrics: tuple[MetricSpec, ...]
     family: str
+    select_on: str | None = None
     trials: tuple[TrialConfig, ...]
 
     @property
@@ -211,6 +212,7 @@ def resolve_study(
         comparisons=comparisons,
         metrics=space.metrics,
         family=space.family,
+        select_on=space.select_on,
         trials=tuple(trials),
     )
 

@@ -38,7 +38,10 @@ def parser() -> Parser:
         epilog=f"trainer kinds (a space's `trainable:`, or a condition's): {kinds}. Planned: {', '.join(PLANNED)}.",
     )
     p.add_argument("--space", required=True, help=f"space name or YAML path ({', '.join(available_spaces())})")
-    p.add_argument("--profile", default="tiny", help=f"model/data/budget bundle ({', '.join(available_profiles())})")
+    p.add_argument(
+        "--profile",
+        help=f"model/data/budget bundle ({', '.join(available_profiles())}); default: the space's profile, else tiny",
+    )
     p.add_argument("--seeds", type=positive_int, help="seed count (overrides the space's seeds: 0..N-1)")
     p.add_argument("--smoke", action="store_true", help="shrink every budget to the least that runs every path")
     p.add_argument("--out", type=Path, help="study folder (default: out/<space>)")
@@ -63,7 +66,7 @@ def parser() -> Parser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     loaded = load_space(args.space)
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile or loaded.space.profile or "tiny")
     out_dir = (args.out or Path("out") / loaded.space.name).resolve()
     from trainables.common.problems import mbpp_dir_from
 

@@ -67,6 +67,9 @@ class SearchSpace(_Frozen):
         "may name its own with `trainable:`."
     )
     seeds: int | tuple[int, ...] = Field(3, description="A count (0..n-1) or an explicit list.")
+    profile: str | None = Field(
+        None, description="The profile the study runs on when --profile is not given (default: tiny)."
+    )
     baseline: str
     params: dict[str, Any] = Field(default_factory=dict, description="Overrides shared by every condition.")
     conditions: dict[str, dict[str, Any]] = Field(
@@ -77,6 +80,10 @@ class SearchSpace(_Frozen):
     metrics: tuple[MetricSpec, ...] = Field(min_length=1)
     comparisons: tuple[tuple[str, str], ...] | None = None
     family: Literal["declared", "exploratory"] = "declared"
+    select_on: str | None = Field(
+        None, description="A validation suite: each seed's checkpoint (iteration >= 1) is the one that "
+        "scores best on it, and every other suite is reported at that checkpoint (never picked on the test set).",
+    )  # fmt: skip
 
     @field_validator("seeds")
     @classmethod

@@ -176,3 +176,33 @@ def test_a_broken_secondary_suite_is_noted_and_the_primary_still_analysed(outcom
         baseline="A", suite="heldout", all_suites=True, n_boot=200))  # fmt: skip
     assert res.primary_suite == "heldout" and set(res.comparisons.suite) == {"heldout"}
     assert any(n.startswith("suite transfer not analysed: ") and "missing outcomes" in n for n in res.notes)
+
+
+def _two_suites(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Three checkpoints on which the suites disagree: `val` is best at iteration 1 (the trained outcomes;
+    iteration 2 repeats the untrained ones), `test` is best at iteration 2 (iteration 1 untrained)."""
+    early, late = outcomes[outcomes.iteration == 0], outcomes[outcomes.iteration == 1]
+    val = [early.assign(iteration=0), late.assign(iteration=1), early.assign(iteration=2)]
+    test = [early.assign(iteration=0), early.assign(iteration=1), late.assign(iteration=2)]
+    return pd.concat([f.assign(suite="val") for f in val] + [f.assign(suite="test") for f in test], ignore_index=True)
+
+
+def test_checkpoints_are_selected_on_the_validation_suite_never_on_the_test_suite(outcomes) -> None:
+    table = _two_suites(outcomes)
+    spec = AnalysisSpec(baseline="A", suite="test", all_suites=True, select_on="val", n_boot=200)
+    res = analyze(table, spec)
+    sel = res.selection[res.selection.suite == "test"].set_index(["condition", "seed"])
+    scores = table.groupby(["suite", "condition", "seed", "iteration"]).passed.mean()
+    for (cond, seed), row in sel.iterrows():
+        val = scores.loc["val", cond, seed]
+        assert row.selected_iteration == int(val[val.index >= 1].idxmax())  # the validation suite decides
+        test = scores.loc["test", cond, seed]
+        assert row.selected == pytest.approx(test.loc[row.selected_iteration])
+        assert row.oracle == pytest.approx(test[test.index >= 1].max()) and row.optimism_pp >= 0
+    got = res.seeds[res.seeds.suite == "test"].set_index(["condition", "seed"])["score"]
+    assert got.to_numpy() == pytest.approx(sel.loc[got.index, "selected"].to_numpy())
+    opt = res.optimism.set_index(["suite", "condition"])
+    assert opt.loc[("test", "C"), "optimism_pp"] == pytest.approx(sel.loc["C", "optimism_pp"].mean())
+    assert opt.loc[("test", "C"), "optimism_pp"] > 10  # a pick on the test set would have reported the trained C
+    assert any("selected on the validation suite" in n for n in res.notes)
+    assert "checkpoints selected on val" in res.summary_text()

@@ -38,7 +38,13 @@ def test_sft_diversity_smoke_study(tmp_path: Path, cache_dir: Path) -> None:
         assert len(trl) == 2  # one TRL checkpoint per evaluation point
     assert facts["deep"]["train/problems"] == 200 and facts["diverse"]["train/problems"] == 40
     assert len({f["sha256"] for f in facts.values()}) == 3
+    assert set(table.suite) == {"io_test", "io_val"}  # the space's profile: stdin/stdout problems
     result = json.loads((out / "analysis" / "analysis.json").read_text())
+    assert result["primary_suite"] == "io_test" and result["spec"]["select_on"] == "io_val"
+    assert {(r["condition"], r["seed"]) for r in result["selection"] if r["suite"] == "io_test"} == {
+        (c, s) for c in ("deep", "diverse", "diverse_dup") for s in (0, 1)
+    }
+    assert all(r["optimism_pp"] >= 0 for r in result["selection"])
     pairs = {(r["treatment"], r["baseline"]) for r in result["comparisons"]}
     assert pairs == {("diverse", "deep"), ("diverse_dup", "deep"), ("diverse", "diverse_dup"), ("deep", "base@0")}
     client = MlflowClient(f"sqlite:///{out / 'mlflow.db'}")
