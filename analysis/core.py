@@ -7,7 +7,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis import bootstrap as bs
-from analysis import power, problemtests, seedtests, selection
+from analysis import power, problemtests, seedtests, selection, trajectories
 from analysis.aggregate import over_seeds
 from analysis.estimators import pass_at_k, per_problem_scores, t_interval, variance_components
 from analysis.multiplicity import benjamini_hochberg, holm
@@ -66,6 +66,7 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
                 raise  # the primary suite must be analysable
             skipped.append(f"suite {s} not analysed: {err}")  # a secondary suite never costs the primary
     curves = _curves_from_outcomes(df, k) if metrics_df is None else _curves_from_metrics(metrics_df)
+    by_seed = trajectories.per_seed(df[df["suite"].isin(suites)], chosen, finals)
     picks = pd.DataFrame()
     if chosen:  # the selection suite itself is left out: at its own pick it has no optimism to show
         picks = selection.table(df[df["suite"] != spec.select_on], chosen, k)
@@ -84,6 +85,9 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         notes=tuple(n for b in blocks for n in b["notes"]) + tuple(skipped),
         iterations={b["suite"]: b["iteration"] for b in blocks},
         selection=picks,
+        trajectory=by_seed,
+        problem_trajectory=trajectories.problem_rates(df[df["suite"].isin(suites)]),
+        trajectory_summary=trajectories.summary(by_seed, 1 - spec.alpha),
         optimism=selection.optimism(picks, 1 - spec.alpha) if chosen else pd.DataFrame(),
     )
 

@@ -81,6 +81,32 @@ def plot_forest(comparisons: pd.DataFrame, path: Path, title: str = "") -> Path:
     return path
 
 
+def plot_trajectory(rates: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Per-problem pass rate (rows: problems, columns: iterations), one panel per condition, first seed.
+
+    rates: rows of ``AnalysisResult.problem_trajectory`` for one suite.
+    """
+    plt = _pyplot()
+    conds = sorted(rates["condition"].unique())
+    problems = sorted(rates["problem_id"].unique())
+    fig, axes = plt.subplots(1, len(conds), figsize=(2.6 * len(conds) + 1, 0.12 * len(problems) + 1.6), squeeze=False)
+    for ax, cond in zip(axes[0], conds, strict=True):
+        mine = rates[rates["condition"] == cond]
+        seed = mine["seed"].min()
+        grid = mine[mine["seed"] == seed].pivot(index="problem_id", columns="iteration", values="pass_rate")
+        grid = grid.reindex(problems)
+        image = ax.imshow(grid.to_numpy(), aspect="auto", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+        ax.set_xticks(range(grid.shape[1]), [str(c) for c in grid.columns])
+        ax.set_yticks([])
+        ax.set(title=f"{cond} (seed {seed})", xlabel="iteration")
+    axes[0][0].set_ylabel(f"{len(problems)} problems")
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label="pass rate")
+    fig.suptitle(title)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 def plot_wins_losses(problem_deltas: pd.DataFrame, path: Path, title: str = "") -> Path:
     """Per comparison, the per-problem deltas sorted (green = treatment better, red = worse).
 

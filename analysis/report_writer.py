@@ -57,9 +57,10 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in ("conditions", "seeds", "variance", "comparisons", "problem_deltas", "selection", "optimism"):
-        if name in ("selection", "optimism") and getattr(result, name).empty:
-            continue  # no checkpoint selection in this study
+    optional = ("selection", "optimism", "trajectory", "trajectory_summary")
+    for name in ("conditions", "seeds", "variance", "comparisons", "problem_deltas", *optional):
+        if name in optional and getattr(result, name).empty:
+            continue  # e.g. no checkpoint selection in this study
         path = out / f"{name}.csv"
         getattr(result, name).to_csv(path, index=False)
         paths.append(path)
@@ -76,6 +77,11 @@ def write_report(
             plots.plot_forest(cmp, out / f"forest_{tag}.png", f"{suite}: {result.spec.metric} deltas"),
             plots.plot_wins_losses(deltas, out / f"wins_losses_{tag}.png", f"{suite}: per-problem deltas"),
         ]
+        rates = result.problem_trajectory
+        if not rates.empty and rates[rates["suite"] == suite]["iteration"].nunique() > 1:
+            mine = rates[rates["suite"] == suite]
+            title = f"{suite}: pass rate per problem"
+            figures[suite].append(plots.plot_trajectory(mine, out / f"trajectory_{tag}.png", title))
     paths += [p for ps in figures.values() for p in ps]
     md = _markdown(result, figures)
     (out / "report.md").write_text(md)
@@ -120,6 +126,11 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
              "selected, pp over seeds)", result.optimism),
             ("Selected, last and oracle checkpoint per seed", result.selection),
         ]  # fmt: skip
+    if not result.trajectory_summary.empty:
+        blocks += [(
+            "Trajectories (forgetting events between consecutive checkpoints; partial successes and error "
+            "shares at the reported checkpoint; mean and t-interval over seeds)", result.trajectory_summary,
+        )]  # fmt: skip
     blocks += [("Verdict rules", verdict.__doc__.split("\n\n", 1)[1].strip()), ("Methods", METHODS)]
     blocks += [("Notes", "\n".join(f"- {n}" for n in result.notes))] if result.notes else []
     return blocks

@@ -51,6 +51,9 @@ class AnalysisResult:
     iterations: dict[str, int] = field(default_factory=dict)
     selection: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, seed); select_on only
     optimism: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition); select_on only
+    trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, seed): forgetting...
+    trajectory_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, quantity)
+    problem_trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)  # per problem and iteration: pass rate
 
     def _prefix(self, suite: str) -> str:
         return "" if suite == self.primary_suite else f"{safe_key(suite)}/"
@@ -113,6 +116,8 @@ class AnalysisResult:
             "comparisons": records(self.comparisons),
             "selection": records(self.selection),
             "optimism": records(self.optimism),
+            "trajectory": records(self.trajectory),
+            "trajectory_summary": records(self.trajectory_summary),
         }
 
     def summary_text(self) -> str:

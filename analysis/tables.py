@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from trainables.common.metrics import BASE_ARM
 
 REQUIRED_COLUMNS = ("condition", "seed", "iteration", "suite", "problem_id", "sample", "passed")
+OPTIONAL_COLUMNS = ("category", "tests_passed", "tests_total")
 METRICS_COLUMNS = ("condition", "seed", "iteration", "metric", "value")
 
 
@@ -45,7 +46,8 @@ def check_outcomes(df: pd.DataFrame, where: str = "outcomes") -> pd.DataFrame:
         )
     if df.empty:
         raise AnalysisInputError(f"{where}: the table has no rows; run the study's trials first")
-    out = df.loc[:, list(REQUIRED_COLUMNS)].copy()
+    kept = [c for c in OPTIONAL_COLUMNS if c in df.columns]  # read by the trajectory quantities
+    out = df.loc[:, list(REQUIRED_COLUMNS) + kept].copy()
     for col in ("condition", "suite", "problem_id"):
         out[col] = out[col].astype(str)
     try:

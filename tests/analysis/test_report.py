@@ -8,14 +8,15 @@ def test_report_writes_tables_plots_markdown_and_self_contained_html(outcomes, t
     paths = write_report(res, tmp_path / "rep", outcomes_df=outcomes)
     names = {p.name for p in paths}
     assert {"report.md", "report.html", "comparisons.csv", "conditions.csv", "analysis.json"} <= names
-    assert {"curves.png", "forest_heldout.png", "wins_losses_heldout.png"} <= names
+    assert {"curves.png", "forest_heldout.png", "wins_losses_heldout.png", "trajectory_heldout.png"} <= names
+    assert {"trajectory.csv", "trajectory_summary.csv"} <= names
     assert all(p.is_file() and p.stat().st_size > 0 for p in paths)
     md = (tmp_path / "rep" / "report.md").read_text()
     for link in re.findall(r"!\[[^]]*\]\(([^)]+)\)", md):
         assert (tmp_path / "rep" / link).is_file()
     assert "C_vs_A" in md and "Verdict rules" in md
     html = (tmp_path / "rep" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 3
+    assert html.count("data:image/png;base64,") == 4  # curves, forest, wins/losses, per-problem trajectory
     assert not re.search(r'src="(?!data:)', html)
 
 

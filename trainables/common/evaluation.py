@@ -39,7 +39,8 @@ def evaluate(
     extras: Sequence[EvalExtra] = (),
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """Metrics `eval/<suite>/pass_at_{1,n}`, `completion_length` and the extras'; tidy outcome rows
-    (one per sample: condition, seed, iteration, suite, problem_id, sample, passed, category)."""
+    (one per sample: condition, seed, iteration, suite, problem_id, sample, passed, category, tests_passed,
+    tests_total: how many of the problem's test cases the sample passed, for partial successes)."""
     metrics: dict[str, float] = {}
     rows: list[dict[str, Any]] = []
     n = params.eval_samples
@@ -60,7 +61,8 @@ def evaluate(
         for p, samples in zip(problems, rollouts, strict=True):
             rows += [
                 {"condition": condition, "seed": seed, "iteration": iteration, "suite": suite,
-                 "problem_id": p.problem_id, "sample": j, "passed": r.passed_all, "category": r.category}
+                 "problem_id": p.problem_id, "sample": j, "passed": r.passed_all, "category": r.category,
+                 "tests_passed": r.tests_passed, "tests_total": r.tests_total}
                 for j, r in enumerate(samples)
             ]  # fmt: skip
         correct = np.array([sum(r.passed_all for r in samples) for samples in rollouts])

@@ -9,7 +9,10 @@ from typing import Any
 import pandas as pd
 
 OUTCOMES_DIR = "outcomes"
-OUTCOME_COLUMNS = ("condition", "seed", "iteration", "suite", "problem_id", "sample", "passed", "category")
+OUTCOME_COLUMNS = (
+    "condition", "seed", "iteration", "suite", "problem_id", "sample", "passed", "category",
+    "tests_passed", "tests_total",  # how many of the problem's test cases the sample passed: partial successes
+)  # fmt: skip
 
 
 def write_outcomes(trial_dir: Path, iteration: int, rows: list[dict[str, Any]]) -> Path:

@@ -29,6 +29,8 @@ class Rollout:
     category: str
     feedback: str
     step: int = 0
+    tests_passed: int = 0  # test cases (asserts, check() asserts or stdin/stdout cases) this completion passed
+    tests_total: int = 0
 
 
 class RolloutLog:
@@ -66,6 +68,8 @@ def judge(
             category=r.category,
             feedback=feedback(r) if r.category != "pass" else "",
             step=step,
+            tests_passed=r.passed,
+            tests_total=r.total,
         )
         for p, pr, c, r in zip(problems, shown, completions, results, strict=True)
     ]
