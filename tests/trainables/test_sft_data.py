@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from executors import SandboxExecutor
+from trainables.common.jsonl_source import read_problems
 from trainables.common.problems import DataUnavailable, tiny_problem
 from trainables.kinds.sft import eval_steps
 from trainables.kinds.sft_config import SFTParams
@@ -68,3 +70,24 @@ def test_only_verified_solutions_are_trained_on(pool, executor):
     assert [e.problem_id for e in data.examples][::5] == [pool[0].problem_id, pool[2].problem_id, pool[3].problem_id]
     with pytest.raises(DataUnavailable, match="lower n_problems or solutions_per_problem"):
         build(pool[:3], [p.text for p in pool[:3]], 4, 5, False, executor)
+
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sft_solutions.jsonl"
+
+
+def test_a_jsonl_source_gives_problems_with_several_solutions_verified_before_use(executor, tmp_path):
+    problems = read_problems(FIXTURE)
+    assert [p.problem_id for p in problems] == ["add", "double", "neg"]
+    assert problems[1].io and not problems[1].tests and len(problems[0].solutions) == 3
+    data = build(problems, [p.text for p in problems], 2, 2, False, executor)
+    assert [e.problem_id for e in data.examples] == ["add", "add", "double", "double"]
+    assert "return a - b" not in "".join(e.completion for e in data.examples)
+    assert data.unverified == 1 and data.n_problems == 2
+    with pytest.raises(DataUnavailable, match="lower n_problems"):
+        build(problems, [p.text for p in problems], 3, 2, False, executor)  # neg has one verified solution
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"problem_id": "x", "prompt": "p", "solutions": []}\n')
+    with pytest.raises(DataUnavailable, match=r"bad.jsonl:1: missing `tests` or `io`"):
+        read_problems(bad)
+    with pytest.raises(DataUnavailable, match=r"not found; point data\.train_path"):
+        read_problems(tmp_path / "none.jsonl")

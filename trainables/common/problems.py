@@ -56,6 +56,10 @@ def load_train(data: DataSpec, mbpp_dir: Path | None = None) -> tuple[Problem, .
         return _tiny(data)["train"]
     if data.train_source == "tiny-io":
         return _tiny_io(data)["io_train"]
+    if data.train_source == "jsonl":
+        from trainables.common.jsonl_source import read_problems
+
+        return read_problems(data.train_path)[: data.n_train]
     return _mbpp_pools(data, mbpp_dir)[0]
 
 

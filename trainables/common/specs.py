@@ -56,9 +56,12 @@ class SuiteSpec(_Spec):
 class DataSpec(_Spec):
     """Training pool and evaluation suites."""
 
-    train_source: Literal["tiny", "tiny-io", "mbpp"] = Field(
-        description="tiny: generated function tasks; tiny-io: generated stdin/stdout tasks; mbpp: MBPP-sanitized."
+    train_source: Literal["tiny", "tiny-io", "mbpp", "jsonl"] = Field(
+        description="tiny: generated function tasks; tiny-io: generated stdin/stdout tasks; mbpp: MBPP-sanitized; "
+        "jsonl: a local file of problems with several reference solutions each (`train_path`, format in "
+        "trainables/common/jsonl_source.py)."
     )
+    train_path: str | None = Field(None, description="The JSONL file of train_source jsonl.")
     n_train: int = Field(ge=1, description="Training problems.")
     n_heldout: int = Field(ge=1, description="Held-out problems drawn disjoint from training.")
     seed: int = Field(0, description="Seed of the task generator / pool split (data, not training, seed).")
