@@ -61,3 +61,16 @@ def test_a_wrong_budget_is_refused_before_anything_runs(tmp_path: Path) -> None:
     bad.write_text(text.replace("diverse:     {n_problems: 40,", "diverse:     {n_problems: 30,"))
     with pytest.raises(Exception, match="the product equals the budget"):
         resolve_study(load_space(str(bad)), load_profile("tiny"), Options(seeds=1), tmp_path, tmp_path)
+
+
+def test_more_points_than_steps_is_refused_before_training(tmp_path: Path, cache_dir: Path) -> None:
+    study = resolve_study(
+        load_space("sft_diversity"), load_profile("tiny"), Options(smoke=True, seeds=1), tmp_path, cache_dir
+    )
+    base = next(t for t in study.trials if t.condition == "deep")
+    cfg = base.model_copy(update={"params": base.params.model_copy(update={"eval_points": 500})})
+    cfg.trial_dir.mkdir(parents=True)
+    reporter = ListReporter()
+    with pytest.raises(ValueError, match="fewer than eval_points=500; lower eval_points"):
+        sft.run(cfg, reporter, progress=lambda m: None)
+    assert reporter.results == []

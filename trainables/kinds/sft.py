@@ -64,6 +64,11 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
         dataset = Dataset.from_list([{"prompt": e.prompt, "completion": e.completion} for e in data.examples])
         per_step = p.batch_size * p.grad_accum
         total = max(1, math.ceil(math.ceil(len(data.examples) / per_step) * p.epochs))
+        if total < p.eval_points:  # fewer steps than points: the final iteration would never be reported
+            raise ValueError(
+                f"sft: the run has {total} optimizer steps, fewer than eval_points={p.eval_points}; "
+                "lower eval_points or raise epochs / examples"
+            )
         points = eval_steps(total, p.eval_points)
         cuda = torch.cuda.is_available()
         args = SFTConfig(
