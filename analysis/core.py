@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 from analysis import bootstrap as bs
 from analysis import power, problemtests, seedtests, selection, trajectories
 from analysis.aggregate import over_seeds
-from analysis.estimators import pass_at_k, per_problem_scores, t_interval, variance_components
+from analysis.estimators import per_problem_scores, t_interval, variance_components
 from analysis.multiplicity import benjamini_hochberg, holm
 from analysis.result import AnalysisResult
 from analysis.spec import AnalysisSpec
@@ -296,12 +296,7 @@ def _paired_notes(r, alpha: float) -> str:
 
 def _curves_from_outcomes(df: pd.DataFrame, k: int) -> pd.DataFrame:
     """Per (suite, condition, seed, iteration) score: mean over problems of per-problem pass@k."""
-    g = df.groupby(["suite", "condition", "seed", "iteration", "problem_id"], sort=True)["passed"]
-    per_problem = g.agg(["sum", "count"]).reset_index()
-    ok = per_problem["count"] >= k
-    per_problem = per_problem[ok].copy()
-    per_problem["value"] = pass_at_k(per_problem["count"].to_numpy(), per_problem["sum"].to_numpy(), k)
-    curves = per_problem.groupby(["suite", "condition", "seed", "iteration"], as_index=False)["value"].mean()
+    curves = selection.scores(df, k).rename(columns={"score": "value"})
     curves["metric"] = [f"eval/{s}/pass_at_{k}" for s in curves["suite"]]
     return curves[["condition", "seed", "iteration", "metric", "value"]]
 

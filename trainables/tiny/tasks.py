@@ -164,11 +164,13 @@ def make_task(task_id: str, family: Family, params: tuple[str, ...], style: str,
     return Task(task_id, family.name, prompt, name, tests, solutions[0], check, params, style, spec, solutions, wrong)
 
 
-def _draw_split(split: str, n: int, rng: random.Random) -> tuple[Task, ...]:
+def _draw(split: str, keys: str, n: int, rng: random.Random, unique: bool, make) -> tuple[Task, ...]:
+    """n tasks of `split`: family group first, then family, then parameters from the `keys` partition;
+    `unique`: each (family, parameters) at most once. make(task_id, family, params, rng) -> Task."""
     families = all_families()
     groups = sorted({f.group for f in families})
     by_group = {g: [f for f in families if f.group == g] for g in groups}
-    pools = {f.name: split_keys(f)[split] for f in families}
+    pools = {f.name: split_keys(f)[keys] for f in families}
     seen: set[tuple[str, tuple[str, ...]]] = set()
     tasks: list[Task] = []
     for _ in range(200 * max(n, 1)):
@@ -176,9 +178,17 @@ def _draw_split(split: str, n: int, rng: random.Random) -> tuple[Task, ...]:
             break
         family = rng.choice(by_group[rng.choice(groups)])
         params = rng.choice(pools[family.name])
-        if split != "train" and (family.name, params) in seen:
+        if unique and (family.name, params) in seen:
             continue  # held-out suites hold each combination once
         seen.add((family.name, params))
+        tasks.append(make(f"tiny/{split}/{len(tasks):04d}", family, params, rng))
+    if len(tasks) < n:
+        raise ValueError(f"tiny tasks: cannot draw {n} distinct {split} tasks; ask for fewer")
+    return tuple(tasks)
+
+
+def _draw_split(split: str, n: int, rng: random.Random) -> tuple[Task, ...]:
+    def make(task_id: str, family: Family, params: tuple[str, ...], rng: random.Random) -> Task:
         if split == "transfer":
             style = "humaneval"
         elif split == "train" and family.group in TRAIN_HUMANEVAL_GROUPS:
@@ -186,10 +196,9 @@ def _draw_split(split: str, n: int, rng: random.Random) -> tuple[Task, ...]:
         else:
             style = "mbpp"
         spec = "examples" if rng.random() < EXAMPLES_SHARE else "described"
-        tasks.append(make_task(f"tiny/{split}/{len(tasks):04d}", family, params, style, spec, rng))
-    if len(tasks) < n:
-        raise ValueError(f"tiny tasks: cannot draw {n} distinct {split} tasks; ask for fewer")
-    return tuple(tasks)
+        return make_task(task_id, family, params, style, spec, rng)
+
+    return _draw(split, split, n, rng, split != "train", make)
 
 
 def generate_suites(seed: int, n_train: int, n_heldout: int, n_transfer: int) -> dict[str, tuple[Task, ...]]:
@@ -218,25 +227,11 @@ def make_io_task(task_id: str, family: Family, params: tuple[str, ...], spec: st
 
 
 def _draw_io_split(split: str, n: int, rng: random.Random) -> tuple[Task, ...]:
-    families = all_families()
-    groups = sorted({f.group for f in families})
-    by_group = {g: [f for f in families if f.group == g] for g in groups}
-    pools = {f.name: split_keys(f)[IO_SPLITS[split]] for f in families}
-    seen: set[tuple[str, tuple[str, ...]]] = set()
-    tasks: list[Task] = []
-    for _ in range(200 * max(n, 1)):
-        if len(tasks) == n:
-            break
-        family = rng.choice(by_group[rng.choice(groups)])
-        params = rng.choice(pools[family.name])
-        if split != "io_train" and (family.name, params) in seen:
-            continue
-        seen.add((family.name, params))
+    def make(task_id: str, family: Family, params: tuple[str, ...], rng: random.Random) -> Task:
         spec = "examples" if rng.random() < EXAMPLES_SHARE else "described"
-        tasks.append(make_io_task(f"tiny/{split}/{len(tasks):04d}", family, params, spec, rng))
-    if len(tasks) < n:
-        raise ValueError(f"tiny io tasks: cannot draw {n} distinct {split} tasks; ask for fewer")
-    return tuple(tasks)
+        return make_io_task(task_id, family, params, spec, rng)
+
+    return _draw(split, IO_SPLITS[split], n, rng, split != "io_train", make)
 
 
 def generate_io_suites(seed: int, n_train: int, n_val: int, n_test: int) -> dict[str, tuple[Task, ...]]:
