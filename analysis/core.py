@@ -88,6 +88,7 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         trajectory=by_seed,
         problem_trajectory=trajectories.problem_rates(df[df["suite"].isin(suites)]),
         trajectory_summary=trajectories.summary(by_seed, 1 - spec.alpha),
+        trajectory_comparisons=trajectories.compare(by_seed, pairs, 1 - spec.alpha),
         optimism=selection.optimism(picks, 1 - spec.alpha) if chosen else pd.DataFrame(),
     )
 

@@ -57,7 +57,7 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    optional = ("selection", "optimism", "trajectory", "trajectory_summary")
+    optional = ("selection", "optimism", "trajectory", "trajectory_summary", "trajectory_comparisons")
     for name in ("conditions", "seeds", "variance", "comparisons", "problem_deltas", *optional):
         if name in optional and getattr(result, name).empty:
             continue  # e.g. no checkpoint selection in this study
@@ -130,6 +130,11 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
         blocks += [(
             "Trajectories (forgetting events between consecutive checkpoints; partial successes and error "
             "shares at the reported checkpoint; mean and t-interval over seeds)", result.trajectory_summary,
+        )]  # fmt: skip
+    if not result.trajectory_comparisons.empty:
+        blocks += [(
+            "Trajectory comparisons (treatment minus baseline per seed; paired t, BH-adjusted per suite: "
+            "exploratory)", result.trajectory_comparisons,
         )]  # fmt: skip
     blocks += [("Verdict rules", verdict.__doc__.split("\n\n", 1)[1].strip()), ("Methods", METHODS)]
     blocks += [("Notes", "\n".join(f"- {n}" for n in result.notes))] if result.notes else []

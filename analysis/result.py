@@ -54,6 +54,7 @@ class AnalysisResult:
     trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, seed): forgetting...
     trajectory_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, quantity)
     problem_trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)  # per problem and iteration: pass rate
+    trajectory_comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, pair, quantity)
 
     def _prefix(self, suite: str) -> str:
         return "" if suite == self.primary_suite else f"{safe_key(suite)}/"
@@ -118,6 +119,7 @@ class AnalysisResult:
             "optimism": records(self.optimism),
             "trajectory": records(self.trajectory),
             "trajectory_summary": records(self.trajectory_summary),
+            "trajectory_comparisons": records(self.trajectory_comparisons),
         }
 
     def summary_text(self) -> str:

@@ -31,6 +31,12 @@ def scores(df: pd.DataFrame, k: int) -> pd.DataFrame:
 def select(df: pd.DataFrame, suite: str, k: int) -> dict[Key, int]:
     """(condition, seed) -> its selected iteration: the best on `suite` among iterations >= 1, the earliest
     among ties. Conditions without trained iterations (an untrained arm) are not in the map."""
+    shared = overlap(df, suite)
+    if shared:
+        raise AnalysisInputError(
+            f"select_on: suite '{suite}' shares problems with {shared}; checkpoints chosen on it would be "
+            "optimistic there too; give the validation suite problems of its own"
+        )
     s = scores(df[(df["suite"] == suite) & (df["iteration"] >= 1) & (df["condition"] != BASE_ARM)], k)
     if s.empty:
         have = sorted(df["suite"].unique())
@@ -41,6 +47,18 @@ def select(df: pd.DataFrame, suite: str, k: int) -> dict[Key, int]:
     best = s.drop_duplicates(["condition", "seed"])
     keys = zip(best["condition"], best["seed"], best["iteration"], strict=True)
     return {(str(c), int(seed)): int(it) for c, seed, it in keys}
+
+
+def overlap(df: pd.DataFrame, suite: str) -> str:
+    """'' when `suite`'s problems appear in no other suite, else the first overlap, named."""
+    ids = df.groupby("suite")["problem_id"].agg(set)
+    if suite not in ids:
+        return ""
+    for other, theirs in ids.items():
+        common = ids[suite] & theirs if other != suite else set()
+        if common:
+            return f"suite '{other}' ({len(common)} problems, e.g. {sorted(common)[0]})"
+    return ""
 
 
 def table(df: pd.DataFrame, chosen: dict[Key, int], k: int) -> pd.DataFrame:

@@ -11,14 +11,19 @@ Seed document 001 says one model "forgot" a solved problem at a later checkpoint
 - error types: the share of samples at the reported checkpoint by verdict category (runtime errors
   grouped without their exception type).
 The reported checkpoint is the selected one when a selection is made, else the condition's final one.
-Each is summarised per condition as a mean over seeds with a t-interval.
+Each is summarised per condition as a mean over seeds with a t-interval, and compared between the
+study's pairs of conditions seed by seed (paired t on per-seed differences, BH-adjusted per suite:
+these are exploratory, secondary to the declared comparisons of pass@k).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from analysis.estimators import t_interval
+from analysis.multiplicity import benjamini_hochberg
+from analysis.seedtests import paired_t_test
 from trainables.common.metrics import BASE_ARM
 
 Key = tuple[str, int]
@@ -91,3 +96,34 @@ def summary(by_seed: pd.DataFrame, level: float) -> pd.DataFrame:
             rows.append({"suite": suite, "condition": cond, "quantity": q, "n_seeds": int(values.size),
                          "mean": mean, "ci_low": lo, "ci_high": hi})  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def compare(by_seed: pd.DataFrame, pairs: tuple[tuple[str, str], ...], level: float) -> pd.DataFrame:
+    """Per (suite, treatment, baseline, quantity): the mean over shared seeds of treatment minus baseline
+    (shares as fractions, forgetting in events), its paired t-interval and p, p_adj (BH within the
+    suite), and how many seeds went up and down. Pairs with the untrained base arm are left out."""
+    if by_seed.empty:
+        return pd.DataFrame()
+    quantities = [c for c in by_seed.columns if c not in ("suite", "condition", "seed", "checkpoint")]
+    rows = []
+    for suite, g in by_seed.groupby("suite", sort=True):
+        table = g.set_index(["condition", "seed"])
+        conds = set(g["condition"])
+        for treat, base in pairs:
+            if BASE_ARM in (treat, base) or not {treat, base} <= conds:
+                continue
+            for q in quantities:
+                d = (table.loc[treat, q] - table.loc[base, q]).dropna().to_numpy()
+                if d.size == 0:
+                    continue
+                res = paired_t_test(d, level)
+                rows.append({"suite": suite, "treatment": treat, "baseline": base, "quantity": q,
+                             "n_seeds": int(d.size), "delta": res.delta, "ci_low": res.ci_low, "ci_high": res.ci_high,
+                             "p": res.p, "seeds_up": int((d > 0).sum()), "seeds_down": int((d < 0).sum())})  # fmt: skip
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return out
+    out["p_adj"] = np.nan
+    for _, idx in out.groupby("suite").groups.items():
+        out.loc[idx, "p_adj"] = benjamini_hochberg(out.loc[idx, "p"].to_numpy())
+    return out

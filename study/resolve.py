@@ -21,7 +21,7 @@ from study.profile import Profile
 from study.space import LoadedSpace, MetricSpec, OptunaSpec
 from trainables.common.config import TrialConfig
 from trainables.common.metrics import BASE_ARM
-from trainables.common.specs import DataSpec, SuiteSpec
+from trainables.common.specs import DataSpec
 from trainables.kinds import KINDS
 
 
@@ -33,6 +33,8 @@ class Options:
     smoke: bool = False
     model: str | None = None
     mbpp_dir: Path | None = None
+    train_path: Path | None = None  # overrides the profile's data.train_path (train_source jsonl)
+    lcb_dir: Path | None = None  # overrides the path of every livecodebench suite
     sandbox_mode: str = "strict"
 
 
@@ -168,7 +170,7 @@ def resolve_study(
     baseline, comparisons = _baseline_and_comparisons(loaded, conditions)
     seeds = tuple(range(opts.seeds)) if opts.seeds is not None else space.seed_list
     model = profile.model.model_copy(update={"source": opts.model}) if opts.model else profile.model
-    data = _data(profile, opts.smoke)
+    data = _data(profile, opts)
     trials = []
     for cond in conditions:
         merged = {**profile.defaults(cond.trainable), **space.params, **cond.overrides}
@@ -217,10 +219,17 @@ def resolve_study(
     )
 
 
-def _data(profile: Profile, smoke: bool) -> DataSpec:
-    if not smoke:
-        return profile.data
-    suites = tuple(SuiteSpec(name=s.name, source=s.source, n=profile.smoke.n_eval) for s in profile.data.suites)
-    return profile.data.model_copy(
-        update={"n_train": profile.smoke.n_train, "n_heldout": max(profile.smoke.n_eval, 1), "suites": suites}
+def _data(profile: Profile, opts: Options) -> DataSpec:
+    """The profile's data with the flags' paths, shrunk under --smoke."""
+    data = profile.data
+    if opts.train_path is not None:
+        data = data.model_copy(update={"train_path": str(opts.train_path)})
+    suites = tuple(
+        s.model_copy(update={"path": str(opts.lcb_dir)}) if opts.lcb_dir and s.source == "livecodebench" else s
+        for s in data.suites
     )
+    if opts.smoke:
+        suites = tuple(s.model_copy(update={"n": profile.smoke.n_eval}) for s in suites)
+        n_train, n_heldout = profile.smoke.n_train, max(profile.smoke.n_eval, 1)
+        return data.model_copy(update={"n_train": n_train, "n_heldout": n_heldout, "suites": suites})
+    return data.model_copy(update={"suites": suites})

@@ -52,6 +52,10 @@ def parser() -> Parser:
     p.add_argument("--max-failures", type=int, default=1, help="retries of a failed trial (default 1)")
     p.add_argument("--model", help="base model hub id or local path (overrides the profile)")
     p.add_argument("--mbpp-dir", type=Path, help="folder with sanitized-mbpp.json (or CODEABLATE_MBPP_DIR)")
+    p.add_argument("--train-path", type=Path, help="JSONL of problems and solutions (profiles with train_source jsonl)")
+    p.add_argument(
+        "--lcb-dir", type=Path, help="LiveCodeBench code_generation_lite file or folder (or CODEABLATE_LCB_DIR)"
+    )
     p.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE, help=f"model cache (default {DEFAULT_CACHE})")
     p.add_argument(
         "--sandbox",
@@ -68,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     loaded = load_space(args.space)
     profile = load_profile(args.profile or loaded.space.profile or "tiny")
     out_dir = (args.out or Path("out") / loaded.space.name).resolve()
+    from trainables.common.livecodebench import lcb_dir_from
     from trainables.common.problems import mbpp_dir_from
 
     opts = Options(
@@ -75,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         smoke=args.smoke,
         model=args.model,
         mbpp_dir=mbpp_dir_from(args.mbpp_dir),
+        train_path=args.train_path.resolve() if args.train_path else None,
+        lcb_dir=_resolved(lcb_dir_from(args.lcb_dir)),
         sandbox_mode=args.sandbox,
     )
     study = resolve_study(loaded, profile, opts, out_dir, args.cache_dir.resolve())
@@ -87,6 +94,27 @@ def main(argv: list[str] | None = None) -> int:
         {**state, "tracking_uri": uri, "argv": sys.argv, "study": study.model_dump(mode="json")},
     )
     return _run(args, study, profile, state, uri, provenance, out_dir)
+
+
+def _check_selection_split(select_on: str | None, ids: dict[str, set[str]]) -> None:
+    """The suite checkpoints are chosen on must exist and share no problem with a reported suite."""
+    if select_on is None:
+        return
+    if select_on not in ids:
+        raise UserError(
+            f"select_on: the profile has no suite '{select_on}' (it has {', '.join(ids)}); choose one of them"
+        )
+    for name, theirs in ids.items():
+        common = ids[select_on] & theirs if name != select_on else set()
+        if common:
+            raise UserError(
+                f"select_on: suite '{select_on}' shares {len(common)} problems with '{name}' (e.g. {min(common)}); "
+                "the validation suite needs problems of its own: give it a disjoint window or source"
+            )
+
+
+def _resolved(path: Path | None) -> Path | None:
+    return path.resolve() if path is not None else None
 
 
 def _check_out_dir(out_dir: Path, keys: list[str], resume: bool) -> dict:
@@ -127,10 +155,14 @@ def _prepare(study: ResolvedStudy, profile: Profile, address: str | None) -> dic
         raise UserError(f"sandbox: {err}") from None
     try:
         hashes = {"data.train_sha256": fingerprint(load_train(cfg.data, cfg.mbpp_dir))}
+        ids = {}
         for suite in cfg.data.suites:
-            hashes[f"data.{suite.name}_sha256"] = fingerprint(load_suite(suite, cfg.data, cfg.mbpp_dir))
+            problems = load_suite(suite, cfg.data, cfg.mbpp_dir)
+            hashes[f"data.{suite.name}_sha256"] = fingerprint(problems)
+            ids[suite.name] = {p.problem_id for p in problems}
     except DataUnavailable as err:
         raise UserError(str(err)) from None
+    _check_selection_split(study.select_on, ids)
     if profile.resources.gpu > 0 and address is None and not _has_cuda():
         raise UserError(
             f"--profile {profile.name}: needs {profile.resources.gpu:g} GPU per trial and this machine has none; "

@@ -184,7 +184,15 @@ def _two_suites(outcomes: pd.DataFrame) -> pd.DataFrame:
     early, late = outcomes[outcomes.iteration == 0], outcomes[outcomes.iteration == 1]
     val = [early.assign(iteration=0), late.assign(iteration=1), early.assign(iteration=2)]
     test = [early.assign(iteration=0), early.assign(iteration=1), late.assign(iteration=2)]
-    return pd.concat([f.assign(suite="val") for f in val] + [f.assign(suite="test") for f in test], ignore_index=True)
+    val = [f.assign(suite="val", problem_id="val/" + f.problem_id) for f in val]  # problems of its own
+    return pd.concat(val + [f.assign(suite="test") for f in test], ignore_index=True)
+
+
+def test_a_validation_suite_sharing_problems_with_the_test_suite_is_refused(outcomes) -> None:
+    table = _two_suites(outcomes)
+    table.loc[table.suite == "val", "problem_id"] = table.loc[table.suite == "val", "problem_id"].str[4:]
+    with pytest.raises(AnalysisInputError, match="select_on: suite 'val' shares problems with suite 'test'"):
+        analyze(table, AnalysisSpec(baseline="A", suite="test", all_suites=True, select_on="val", n_boot=200))
 
 
 def test_checkpoints_are_selected_on_the_validation_suite_never_on_the_test_suite(outcomes) -> None:

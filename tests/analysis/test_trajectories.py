@@ -56,3 +56,18 @@ def test_summary_is_a_mean_over_seeds_with_an_interval_and_reaches_the_analysis(
     got = res.trajectory_summary.set_index(["condition", "quantity"])
     assert got.loc[("diverse", "forgetting_events"), "mean"] == 0.0
     assert set(res.problem_trajectory.columns) >= {"problem_id", "iteration", "pass_rate"}
+
+
+def test_conditions_are_compared_seed_by_seed_on_each_quantity() -> None:
+    rows = []
+    for seed, deep_track in enumerate(([False, True, False], [False, True, False], [False, True, True])):
+        for problem in ("p1", "p2"):  # deep forgets both problems in seeds 0 and 1, none in seed 2
+            rows += _rows("deep", seed, problem, deep_track, category="pass", tests_passed=1, tests_total=1)
+            rows += _rows("diverse", seed, problem, [False, True, True], category="pass", tests_passed=1, tests_total=1)
+    res = analyze(pd.DataFrame(rows), AnalysisSpec(baseline="deep", n_boot=200))
+    got = res.trajectory_comparisons.set_index(["treatment", "baseline", "quantity"])
+    lost = got.loc[("diverse", "deep", "forgetting_events")]
+    assert lost.delta == pytest.approx(-4 / 3) and lost.n_seeds == 3  # per seed: -2, -2, 0
+    assert (lost.seeds_up, lost.seeds_down) == (0, 2)
+    assert lost.ci_low < lost.delta < lost.ci_high and 0 < lost.p <= lost.p_adj <= 1
+    assert "base@0" not in set(res.trajectory_comparisons["baseline"])

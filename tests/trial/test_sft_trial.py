@@ -58,7 +58,8 @@ def test_sft_trial_reports_each_point_and_resumes_exactly(tmp_path: Path, cache_
 def test_a_wrong_budget_is_refused_before_anything_runs(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     text = (Path(__file__).resolve().parents[2] / "search_spaces" / "sft_diversity.yaml").read_text()
-    bad.write_text(text.replace("diverse:     {n_problems: 40,", "diverse:     {n_problems: 30,"))
+    wrong = "diverse:     {n_problems: 30, solutions_per_problem: 5}"
+    bad.write_text(text.replace("diverse:     {solutions_per_problem: 5}", wrong))
     with pytest.raises(Exception, match="the product equals the budget"):
         resolve_study(load_space(str(bad)), load_profile("tiny"), Options(seeds=1), tmp_path, tmp_path)
 

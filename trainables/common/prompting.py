@@ -18,6 +18,11 @@ def user_message(problem: Problem) -> str:
             "Complete the following Python function. Return the whole function in a ```python block.\n"
             f"```python\n{problem.text}```"
         )
+    if problem.io:  # stdin/stdout (LiveCodeBench, AtCoder): a whole program, judged by what it prints
+        return (
+            f"{problem.text}\n\nWrite a Python program that reads the input from standard input and prints the "
+            "answer to standard output. Return the whole program in a ```python block."
+        )
     shown = f"\nYour code should pass this test:\n{problem.tests[0]}" if problem.tests else ""
     return f"{problem.text}{shown}\nReturn the code in a ```python block."
 
@@ -31,6 +36,14 @@ def render_prompt(problem: Problem, model: ModelSpec, tokenizer: Any) -> str:
         {"role": "user", "content": user_message(problem)},
     ]
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def target(problem: Problem, solution: str, model: ModelSpec) -> str:
+    """A reference solution as the completion a supervised example trains on: for a chat model, in the
+    ```python block its prompt asks for (what `program` takes back out); the bare program otherwise."""
+    if problem.style == "tiny" or not model.chat:
+        return solution
+    return f"```python\n{solution.rstrip()}\n```"
 
 
 def extract_code(completion: str) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class _Spec(BaseModel):
@@ -47,10 +48,38 @@ class SuiteSpec(_Spec):
     """One named evaluation suite."""
 
     name: str = Field(description="Suite name in metrics and outcome tables, e.g. heldout, humaneval.")
-    source: Literal["tiny-heldout", "tiny-transfer", "tiny-io-val", "tiny-io-test", "mbpp-heldout", "humaneval"] = (
-        Field(description="tiny-io-val / tiny-io-test: the tiny stdin/stdout problems (judged by exact output).")
+    source: Literal[
+        "tiny-heldout", "tiny-transfer", "tiny-io-val", "tiny-io-test", "mbpp-heldout", "humaneval", "livecodebench"
+    ] = Field(
+        description="tiny-io-val / tiny-io-test: the tiny stdin/stdout problems (judged by exact output); "
+        "livecodebench: LiveCodeBench code_generation_lite stdin/stdout problems (trainables/common/livecodebench.py)."
     )
     n: int | None = Field(None, ge=1, description="Use the first n problems (None = all).")
+    # livecodebench only: where the files are and which problems make the suite
+    path: str | None = Field(
+        None, description="A code_generation_lite JSONL file or a folder of its test*.jsonl files (None: "
+        "--lcb-dir / CODEABLATE_LCB_DIR, else the hub).",
+    )  # fmt: skip
+    release: str = Field("release_v6", description="Version tag: release_vN (files 1..N) or vN (file N only).")
+    platforms: tuple[Literal["atcoder", "codeforces", "leetcode"], ...] = Field(
+        (), description="Keep these platforms (empty: all)."
+    )
+    difficulties: tuple[Literal["easy", "medium", "hard"], ...] = Field((), description="Keep these (empty: all).")
+    date_from: date | None = Field(None, description="First contest date kept (inclusive).")
+    date_to: date | None = Field(None, description="Last contest date kept (inclusive).")
+
+    @model_validator(mode="after")
+    def _lcb_fields(self) -> SuiteSpec:
+        if self.source != "livecodebench":
+            given = [f for f in LCB_FIELDS if getattr(self, f) != type(self).model_fields[f].default]
+            if given:
+                raise ValueError(f"{', '.join(given)}: only a livecodebench suite takes these; drop them")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ValueError(f"date_from {self.date_from} is after date_to {self.date_to}; swap them")
+        return self
+
+
+LCB_FIELDS = ("path", "release", "platforms", "difficulties", "date_from", "date_to")
 
 
 class DataSpec(_Spec):

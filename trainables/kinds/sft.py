@@ -42,7 +42,7 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
     from trainables.common.models import load_model, lora_config, resolve_source, use_nf4
     from trainables.common.outcomes import write_outcomes
     from trainables.common.problems import load_suite, load_train
-    from trainables.common.prompting import render_prompt
+    from trainables.common.prompting import render_prompt, target
     from trainables.kinds.sft_data import build
 
     torch.set_num_threads(cfg.torch_threads)
@@ -56,7 +56,15 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
     suites = {s.name: load_suite(s, cfg.data, cfg.mbpp_dir) for s in cfg.data.suites}
     with SandboxExecutor(workers=cfg.executor_workers, mode=cfg.sandbox_mode) as executor:
         prompts = [render_prompt(t, cfg.model, tokenizer) for t in pool]
-        data = build(pool, prompts, p.n_problems, p.solutions_per_problem, p.duplicate_solutions, executor)
+        data = build(
+            pool,
+            prompts,
+            p.n_problems,
+            p.solutions_per_problem,
+            p.duplicate_solutions,
+            executor,
+            lambda problem, solution: target(problem, solution, cfg.model),
+        )
         problems = sorted({e.problem_id for e in data.examples})
         record = {"sha256": data.sha256, **data.facts(), "problems": problems}
         (cfg.trial_dir / "sft_data.json").write_text(json.dumps(record, indent=1))

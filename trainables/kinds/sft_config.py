@@ -15,7 +15,10 @@ class SFTParams(KindParams):
     `eval_points` evenly spaced steps (iterations 1..eval_points)."""
 
     kind: Literal["sft"] = "sft"
-    n_problems: int = Field(200, ge=1, description="Distinct training problems (the first of the train pool).")
+    n_problems: int = Field(
+        0, ge=0, description="Distinct training problems (the first of the train pool); 0: the budget "
+        "`examples` divided by solutions_per_problem, so one space fits every profile's budget.",
+    )  # fmt: skip
     solutions_per_problem: int = Field(1, ge=1, description="Examples per problem (k).")
     duplicate_solutions: bool = Field(
         False, description="k copies of one solution instead of k distinct ones (the diverse_dup control)."
@@ -36,7 +39,15 @@ class SFTParams(KindParams):
 
     @model_validator(mode="after")
     def _budget(self) -> SFTParams:
-        total = self.n_problems * self.solutions_per_problem
+        k = self.solutions_per_problem
+        if self.n_problems == 0:
+            if self.examples is None or self.examples % k:
+                raise ValueError(
+                    f"n_problems is 0 (derived), so the budget `examples` must be a multiple of "
+                    f"solutions_per_problem={k}, not {self.examples}; set examples, or n_problems itself"
+                )
+            object.__setattr__(self, "n_problems", self.examples // k)
+        total = self.n_problems * k
         if self.examples is not None and total != self.examples:
             raise ValueError(
                 f"n_problems x solutions_per_problem = {total}, but the example budget `examples` is "

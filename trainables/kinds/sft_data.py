@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -67,10 +67,12 @@ def build(
     k: int,
     duplicate: bool,
     executor: SandboxExecutor,
+    completion: Callable[[Problem, str], str] = lambda problem, solution: solution,
 ) -> SFTData:
     """`n_problems` problems from the front of `pool` with k verified solutions each (k copies of the first
-    verified one when `duplicate`). prompts[i] is pool[i]'s rendered prompt. Raises DataUnavailable when
-    the pool cannot supply them."""
+    verified one when `duplicate`). prompts[i] is pool[i]'s rendered prompt; `completion` turns a verified
+    solution into the trained completion (a chat model's fenced block). Raises DataUnavailable when the
+    pool cannot supply them."""
     need = 1 if duplicate else k
     usable = [i for i, p in enumerate(pool) if len(candidates(p)) >= need]
     verdicts = _verify(pool, usable, executor)
@@ -85,7 +87,7 @@ def build(
             skipped += 1
             continue
         picked = [good[0]] * k if duplicate else good[:k]
-        examples += [Example(pool[i].problem_id, prompts[i], s) for s in picked]
+        examples += [Example(pool[i].problem_id, prompts[i], completion(pool[i], s)) for s in picked]
         chosen += 1
     if chosen < n_problems:
         have = "k copies of one" if duplicate else f"{k} distinct"
