@@ -99,6 +99,10 @@ class Reproduce(_Frozen):
     trainable: str | None = Field(
         None, description="Trainer kind (trainables/kinds); a planned one (dpo) marks a space that cannot run yet."
     )
+    best_of: tuple[str, ...] = Field(
+        (), description="An 'up to' claim: the configurations it is the best of; the re-run reports the best "
+        "of their deltas (and every one), `treatment` being one of them.",
+    )  # fmt: skip
 
     @field_validator("trainable")
     @classmethod

@@ -7,7 +7,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis import bootstrap as bs
-from analysis import power, problemtests, seedtests, selection, trajectories
+from analysis import factorial, power, problemtests, profiles, seedtests, selection, trajectories
 from analysis.aggregate import over_seeds
 from analysis.estimators import per_problem_scores, t_interval, variance_components
 from analysis.multiplicity import benjamini_hochberg, holm
@@ -73,6 +73,9 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         if spec.select_on in suites:
             skipped.append(f"suite {spec.select_on} chose the checkpoints: its scores there are optimistic")
     cat = lambda key: pd.concat([b[key] for b in blocks], ignore_index=True)  # noqa: E731
+    design = {"anova": pd.DataFrame(), "effects": pd.DataFrame(), "notes": []}
+    if spec.factors and spec.levels:
+        design = factorial.analyze_factorial(cat("seeds"), spec.factors, spec.levels, 1 - spec.alpha)
     return AnalysisResult(
         spec=spec,
         primary_suite=suites[0],
@@ -82,13 +85,19 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         comparisons=cat("comparisons"),
         problem_deltas=cat("problem_deltas"),
         curves=curves,
-        notes=tuple(n for b in blocks for n in b["notes"]) + tuple(skipped),
+        notes=tuple(n for b in blocks for n in b["notes"]) + tuple(skipped) + tuple(design["notes"]),
         iterations={b["suite"]: b["iteration"] for b in blocks},
         selection=picks,
         trajectory=by_seed,
         problem_trajectory=trajectories.problem_rates(df[df["suite"].isin(suites)]),
         trajectory_summary=trajectories.summary(by_seed, 1 - spec.alpha),
         trajectory_comparisons=trajectories.compare(by_seed, pairs, 1 - spec.alpha),
+        factorial_anova=design["anova"],
+        factorial_effects=design["effects"],
+        profiles=pd.concat(
+            [profiles.eval_profiles(df[df["suite"].isin(suites)]), profiles.rollout_profiles(metrics_df)],
+            ignore_index=True,
+        ),
         optimism=selection.optimism(picks, 1 - spec.alpha) if chosen else pd.DataFrame(),
     )
 

@@ -132,3 +132,51 @@ def plot_wins_losses(problem_deltas: pd.DataFrame, path: Path, title: str = "") 
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+PROFILE_ROWS = (
+    ("error", "share of samples by verdict"),
+    ("ruff", "Ruff findings per program by category"),
+    ("length", "completion length (tokens)"),
+)
+
+
+def plot_profiles(profiles: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """One column per condition, one row per profile present (error shares and Ruff findings stacked by
+    kind, length as a line), x = iteration; values are means over seeds.
+
+    profiles: rows of ``AnalysisResult.profiles`` for one suite (or the rollouts).
+    """
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    conds = sorted(profiles["condition"].unique())
+    rows = [(p, label) for p, label in PROFILE_ROWS if (profiles["profile"] == p).any()]
+    fig, axes = plt.subplots(len(rows), len(conds), figsize=(3.2 * len(conds) + 1.5, 2.6 * len(rows)), squeeze=False)
+    for r, (prof, label) in enumerate(rows):
+        mine = profiles[profiles["profile"] == prof]
+        keys = sorted(mine["key"].unique())
+        colours = {k: plt.get_cmap("tab20")(i % 20) for i, k in enumerate(keys)}
+        top = mine.groupby(["condition", "iteration"])["value"].sum().max() if prof != "length" else mine["value"].max()
+        for c, cond in enumerate(conds):
+            ax = axes[r][c]
+            grid = mine[mine["condition"] == cond].pivot(index="iteration", columns="key", values="value")
+            grid = grid.fillna(0.0).astype(float).set_axis(grid.index.astype(int), axis=0)
+            if prof == "length":
+                ax.plot(grid.index, grid.iloc[:, 0] if not grid.empty else [], marker="o", ms=3)
+            elif not grid.empty:
+                ax.stackplot(grid.index, grid.T.to_numpy(), labels=list(grid.columns),
+                             colors=[colours[k] for k in grid.columns])  # fmt: skip
+            ax.set_ylim(0, max(float(top or 0) * 1.05, 1e-9))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set(title=cond if r == 0 else "", xlabel="iteration" if r == len(rows) - 1 else "")
+            ax.grid(alpha=0.3)
+        axes[r][0].set_ylabel(label, fontsize=8)
+        if prof != "length":
+            handles = [plt.Rectangle((0, 0), 1, 1, color=colours[k]) for k in keys]
+            axes[r][-1].legend(handles, keys, fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path

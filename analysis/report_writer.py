@@ -57,7 +57,8 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    optional = ("selection", "optimism", "trajectory", "trajectory_summary", "trajectory_comparisons")
+    optional = ("selection", "optimism", "trajectory", "trajectory_summary", "trajectory_comparisons", "profiles",
+                "factorial_anova", "factorial_effects")  # fmt: skip
     for name in ("conditions", "seeds", "variance", "comparisons", "problem_deltas", *optional):
         if name in optional and getattr(result, name).empty:
             continue  # e.g. no checkpoint selection in this study
@@ -67,7 +68,9 @@ def write_report(
     (out / "analysis.json").write_text(json.dumps(result.to_json(), indent=1, allow_nan=False))
     paths.append(out / "analysis.json")
 
-    curves = result.curves if metrics_df is None else check_metrics(metrics_df)
+    if metrics_df is not None:  # the rollouts' profiles have their own figure, not a panel each in the curves
+        metrics_df = metrics_df[~metrics_df["metric"].str.match(r"^train/(error|ruff)/")]
+    curves = result.curves if metrics_df is None or metrics_df.empty else check_metrics(metrics_df)
     figures: dict[str, list[Path]] = {"": [plots.plot_curves(curves, out / "curves.png")]}
     for suite in result.comparisons["suite"].unique():
         tag = re.sub(r"[^A-Za-z0-9_.-]", "_", suite)
@@ -82,11 +85,21 @@ def write_report(
             mine = rates[rates["suite"] == suite]
             title = f"{suite}: pass rate per problem"
             figures[suite].append(plots.plot_trajectory(mine, out / f"trajectory_{tag}.png", title))
+        figures[suite] += _profile_figure(result.profiles, suite, out / f"profiles_{tag}.png")
+    figures[""] += _profile_figure(result.profiles, "rollouts", out / "profiles_rollouts.png")
     paths += [p for ps in figures.values() for p in ps]
     md = _markdown(result, figures)
     (out / "report.md").write_text(md)
     (out / "report.html").write_text(_html(result, figures, out))
     return [*paths, out / "report.md", out / "report.html"]
+
+
+def _profile_figure(profiles: pd.DataFrame, suite: str, path: Path) -> list[Path]:
+    """The diagnostic profiles of one suite (or of the rollouts) over iterations, if it has any."""
+    if profiles.empty or not (profiles["suite"] == suite).any():
+        return []
+    what = "training rollouts" if suite == "rollouts" else f"{suite}: evaluation samples"
+    return [plots.plot_profiles(profiles[profiles["suite"] == suite], path, f"{what} (mean over seeds)")]
 
 
 def _verdict_line(r) -> str:
@@ -131,6 +144,13 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
             "Trajectories (forgetting events between consecutive checkpoints; partial successes and error "
             "shares at the reported checkpoint; mean and t-interval over seeds)", result.trajectory_summary,
         )]  # fmt: skip
+    if not result.factorial_anova.empty or not result.factorial_effects.empty:
+        names = " x ".join(f for f, _ in s.factors)
+        blocks += [
+            (f"Factorial ({names}): repeated-measures ANOVA, seeds as subjects", result.factorial_anova),
+            ("Factorial effects (pp; main effects against each factor's first level, two-way interactions as "
+             "differences of differences; paired t over seeds)", result.factorial_effects),
+        ]  # fmt: skip
     if not result.trajectory_comparisons.empty:
         blocks += [(
             "Trajectory comparisons (treatment minus baseline per seed; paired t, BH-adjusted per suite: "

@@ -55,6 +55,9 @@ class AnalysisResult:
     trajectory_summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, quantity)
     problem_trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)  # per problem and iteration: pass rate
     trajectory_comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, pair, quantity)
+    profiles: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, iteration, profile, key)
+    factorial_anova: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, effect): repeated-measures F
+    factorial_effects: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, contrast): pp, interval
 
     def _prefix(self, suite: str) -> str:
         return "" if suite == self.primary_suite else f"{safe_key(suite)}/"
@@ -120,6 +123,9 @@ class AnalysisResult:
             "trajectory": records(self.trajectory),
             "trajectory_summary": records(self.trajectory_summary),
             "trajectory_comparisons": records(self.trajectory_comparisons),
+            "profiles": records(self.profiles),
+            "factorial_anova": records(self.factorial_anova),
+            "factorial_effects": records(self.factorial_effects),
         }
 
     def summary_text(self) -> str:

@@ -32,6 +32,10 @@ class AnalysisSpec:
         iteration >= 1 with the best score on this suite (the earliest among ties); BASE_ARM stays at 0.
         The result's ``selection`` table shows, per suite, the selected, last and oracle (best on that
         suite itself) scores per seed, and the optimism of an oracle pick.
+    factors: a factorial design's factors in order, each with its levels (reference first), e.g.
+        (("reward", ("tests", "ruff", "combined")), ("optimizer", ("grpo", "gspo"))); empty = none.
+    levels: (condition, its level of each factor) for the conditions in the design; the result's
+        ``factorial_anova`` and ``factorial_effects`` analyse their seed scores (analysis/factorial.py).
     effect_of_interest_pp: smallest delta (pp) worth detecting; sets the 'no effect' margin.
         None = use each comparison's seed-level MDE at 80% power.
     power: power used for MDEs and seeds-needed.
@@ -49,6 +53,8 @@ class AnalysisSpec:
     iteration: int | None = None
     finals: tuple[tuple[str, int], ...] = ()
     select_on: str | None = None
+    factors: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    levels: tuple[tuple[str, tuple[str, ...]], ...] = ()
     effect_of_interest_pp: float | None = None
     power: float = 0.8
 

@@ -24,9 +24,15 @@ def spec_inputs(primary_metric: str) -> tuple[str, str | None]:
     return (f"pass_at_{parsed[1]}", parsed[0]) if parsed else ("pass_at_1", None)
 
 
+PROFILE_METRICS = ("train/error/", "train/ruff/", "train/completion_length")
+"""The rollouts' diagnostic profile (trainables/common/diagnostics.py): kept for the profiles figure."""
+
+
 def metrics_table(results: dict[tuple[str, int], list[dict[str, float]]], keep: list[str]) -> pd.DataFrame:
-    """Per-iteration values of the `keep` metrics, in that order (condition, seed, iteration, metric,
-    value), for the curves plot."""
+    """Per-iteration values of the `keep` metrics, in that order, then of the rollouts' profile metrics
+    (condition, seed, iteration, metric, value): for the curves and profiles plots."""
+    found = {k for reports in results.values() for r in reports for k in r if k.startswith(PROFILE_METRICS)}
+    keep = [*keep, *sorted(found - set(keep))]
     rows = [
         {"condition": cond, "seed": seed, "iteration": int(r["iteration"]), "metric": k, "value": float(r[k])}
         for k in keep
@@ -56,6 +62,8 @@ def run_analysis(
         family=study.family,
         finals=study.finals(),
         select_on=study.select_on if study.select_on in set(outcomes["suite"]) else None,
+        factors=study.factors,
+        levels=study.levels,
     )
     result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
     paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)

@@ -69,7 +69,8 @@ def _from_study(path: Path) -> dict:
         raise UserError(f"--study: {file} holds no resolved study ({type(err).__name__}); rerun study.run") from None
     metric, suite = spec_inputs(study.primary_metric.name)
     return {"baseline": study.baseline, "comparisons": study.comparisons, "metric": metric, "suite": suite,
-            "family": study.family, "finals": study.finals(), "select_on": study.select_on}  # fmt: skip
+            "family": study.family, "finals": study.finals(), "select_on": study.select_on,
+            "factors": study.factors, "levels": study.levels}  # fmt: skip
 
 
 @cli_errors
@@ -93,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             family=args.family or given.get("family", "declared"),
             finals=given.get("finals", ()),
             select_on=given.get("select_on"),
+            factors=given.get("factors", ()),
+            levels=given.get("levels", ()),
             alpha=args.alpha,
             n_boot=args.n_boot,
             rng_seed=args.rng_seed,

@@ -148,6 +148,11 @@ def _check_reproduce(item: LoadedClaim) -> None:
         raise UserError(
             f"{key}: treatment and baseline are both '{r.treatment}'; name two conditions or set baseline_iteration"
         )
+    for i, arm in enumerate(r.best_of):
+        if arm not in space.conditions:
+            raise UserError(f"{key}.best_of.{i}: '{arm}' is not a condition of {r.space}; use one of: {names}")
+    if r.best_of and r.treatment not in r.best_of:
+        raise UserError(f"{key}.treatment: '{r.treatment}' is not in best_of; add it there")
     metrics = [m.name for m in space.metrics]
     if r.metric not in metrics:
         raise UserError(f"{key}.metric: '{r.metric}' is not a metric of {r.space}; use one of: {', '.join(metrics)}")

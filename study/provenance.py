@@ -19,6 +19,7 @@ PACKAGES = (
     "optuna",
     "scipy",
     "numpy",
+    "ruff",
     "bitsandbytes",
 )
 

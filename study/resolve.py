@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from study.errors import UserError
 from study.layout import BASE_EVAL_DIR, TRIALS_DIR
 from study.profile import Profile
-from study.space import LoadedSpace, MetricSpec, OptunaSpec
+from study.space import LoadedSpace, MetricSpec, OptunaSpec, SearchSpace
 from trainables.common.config import TrialConfig
 from trainables.common.metrics import BASE_ARM
 from trainables.common.specs import DataSpec
@@ -66,6 +66,8 @@ class ResolvedStudy(BaseModel):
     metrics: tuple[MetricSpec, ...]
     family: str
     select_on: str | None = None
+    factors: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a crossed design's factors and levels (space.factors)
+    levels: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (condition, its level of each factor)
     trials: tuple[TrialConfig, ...]
 
     @property
@@ -173,7 +175,9 @@ def resolve_study(
     data = _data(profile, opts)
     trials = []
     for cond in conditions:
-        merged = {**profile.defaults(cond.trainable), **space.params, **cond.overrides}
+        own = {**space.params, **cond.overrides}
+        implied = KINDS[cond.trainable].params.condition_defaults({**profile.defaults(cond.trainable), **own})
+        merged = {**profile.defaults(cond.trainable), **implied, **own}
         if opts.smoke:  # the smoke budget wins over the space's own budget
             merged.update(profile.smoke_overrides(cond.trainable))
         try:
@@ -215,8 +219,26 @@ def resolve_study(
         metrics=space.metrics,
         family=space.family,
         select_on=space.select_on,
+        **_design(space, conditions),
         trials=tuple(trials),
     )
+
+
+def _design(space: SearchSpace, conditions: tuple[ResolvedCondition, ...]) -> dict[str, Any]:
+    """The factorial design of the expanded conditions; a grid or Optuna point is one more factor."""
+    own = space.levels_of()
+    if not own:
+        return {}
+    factors = space.factor_levels
+    points = tuple(dict.fromkeys(c.point for c in conditions if c.point is not None))
+    if points:
+        factors = (*factors, ("point", points))
+    levels = []
+    for c in conditions:
+        base = c.name.split("[", 1)[0] if c.point is not None else c.name
+        if base in own:
+            levels.append((c.name, own[base] + ((c.point,) if c.point is not None else ())))
+    return {"factors": factors, "levels": tuple(levels)}
 
 
 def _data(profile: Profile, opts: Options) -> DataSpec:

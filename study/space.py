@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from study.errors import UserError
 from study.yamlio import format_validation_error, load_yaml
@@ -75,6 +76,11 @@ class SearchSpace(_Frozen):
     conditions: dict[str, dict[str, Any]] = Field(
         min_length=1, description="name -> parameter overrides (and optionally `trainable: <kind>`)."
     )
+    factors: dict[str, dict[str, dict[str, Any]]] = Field(
+        default_factory=dict, description="A crossed design: factor -> level -> overrides (and optionally "
+        "`trainable:`); every combination becomes a condition named by its levels joined with '-' (e.g. "
+        "tests-grpo), beside the named conditions, and the analysis adds main effects and interactions.",
+    )  # fmt: skip
     grid: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
     optuna: OptunaSpec | None = None
     metrics: tuple[MetricSpec, ...] = Field(min_length=1)
@@ -84,6 +90,39 @@ class SearchSpace(_Frozen):
         None, description="A validation suite: each seed's checkpoint (iteration >= 1) is the one that "
         "scores best on it, and every other suite is reported at that checkpoint (never picked on the test set).",
     )  # fmt: skip
+
+    @model_validator(mode="before")
+    @classmethod
+    def _cross_factors(cls, raw: Any) -> Any:
+        """Add one condition per combination of the factors' levels (see `factors`)."""
+        if not isinstance(raw, dict) or not raw.get("factors"):
+            return raw
+        factors = raw["factors"]
+        if not isinstance(factors, dict) or not all(isinstance(v, dict) and v for v in factors.values()):
+            raise ValueError("factors: each factor maps level names to overrides, e.g. {grpo: {optimizer: grpo}}")
+        conditions = dict(raw.get("conditions") or {})
+        for combo in itertools.product(*(list(levels.items()) for levels in factors.values())):
+            name = "-".join(level for level, _ in combo)
+            if name in conditions:
+                raise ValueError(f"factors: the combination '{name}' is also a named condition; rename one")
+            merged: dict[str, Any] = {}
+            for level, overrides in combo:
+                clash = sorted(set(merged) & set(overrides or {}))
+                if clash:
+                    raise ValueError(f"factors: level '{level}' sets {', '.join(clash)}, which another factor sets")
+                merged.update(overrides or {})
+            conditions[name] = merged
+        return {**raw, "conditions": conditions}
+
+    @property
+    def factor_levels(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(factor, its levels in order; the first is the reference)."""
+        return tuple((f, tuple(levels)) for f, levels in self.factors.items())
+
+    def levels_of(self) -> dict[str, tuple[str, ...]]:
+        """condition -> its level of each factor, for the conditions the factors generated."""
+        combos = itertools.product(*(list(levels) for levels in self.factors.values()))
+        return {"-".join(c): tuple(c) for c in combos} if self.factors else {}
 
     @field_validator("seeds")
     @classmethod

@@ -114,3 +114,14 @@ def test_baseline_at_iteration_zero_compares_a_condition_with_its_own_start() ->
     missing = make_claim(reproduce={**reproduce, "baseline_iteration": 1})
     with pytest.raises(AnalysisInputError, match="no outcomes for B at iteration 1"):
         place_reported_delta(table, missing, metric="pass@1", suite="transfer", n_boot=500)
+
+
+def test_an_up_to_claim_is_placed_as_the_best_of_its_configurations() -> None:
+    table = outcomes_table()
+    better = table[table.condition == "B"].assign(condition="C")
+    better.loc[better.problem_id == "p9", "passed"] = True  # C = B plus one problem: +10 pp more
+    reproduce = {**REPRODUCE, "treatment": "B", "best_of": ["B", "C"]}
+    p = place_reported_delta(pd.concat([table, better]), make_claim(reproduce=reproduce), metric="pass@1",
+                             suite="transfer", n_boot=500)  # fmt: skip
+    assert p.treatment == "C" and p.reproduced_delta_pp == pytest.approx(30.0)
+    assert any("the best of 2 configurations (B +20.00, C +30.00 pp; mean +25.00)" in n for n in p.notes)

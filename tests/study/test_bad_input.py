@@ -54,6 +54,21 @@ SPACE_CASES = [
     ),
     ("baseline_unknown", GOOD.replace("baseline: A", "baseline: Z"), ["baseline: 'Z'", "use one of: A, B"]),
     (
+        "factor_name_clash",
+        GOOD + "factors: {x: {A: {lr: 1.0e-5}}}\n",
+        ["factors: the combination 'A' is also a named condition", "rename one"],
+    ),
+    (
+        "factor_key_clash",
+        GOOD + "factors: {x: {p: {lr: 1.0e-5}}, y: {q: {lr: 2.0e-5}}}\n",
+        ["factors: level 'q' sets lr, which another factor sets"],
+    ),
+    (
+        "ruff_category",
+        GOOD.replace("B: {kl_coeff: 0.02}", "B: {ruff_weights: {styling: 1.0}}"),
+        ["conditions.B.ruff_weights", "unknown category 'styling'"],
+    ),
+    (
         "unknown_param",
         GOOD.replace("B: {kl_coeff: 0.02}", "B: {aux_scale: 0.1}"),
         ["conditions.B.aux_scale", "did you mean 'aux_loss_scale'"],

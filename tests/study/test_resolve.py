@@ -39,7 +39,7 @@ def test_seeds_flag_overrides_count_and_smoke_changes_keys(tmp_path: Path) -> No
     assert len(five) == 15
     smoke = _trials(tmp_path, smoke=True)
     assert {t.key for t in smoke}.isdisjoint({t.key for t in _trials(tmp_path)})
-    assert all(t.params.iterations == 2 and t.data.n_train == 4 for t in smoke)
+    assert all(t.params.iterations == 2 and t.data.n_train == 8 for t in smoke)
 
 
 def test_seed_is_a_replicate_not_a_search_dimension(tmp_path: Path) -> None:
@@ -139,3 +139,27 @@ def test_the_resolved_study_round_trips_through_json(tmp_path: Path) -> None:
     study = _resolved("aux_kl", tmp_path)
     again = ResolvedStudy.model_validate_json(study.model_dump_json())
     assert again == study and again.keys() == study.keys()
+
+
+def test_factors_cross_into_conditions_and_the_design(tmp_path: Path) -> None:
+    from study.profile import load_profile
+    from study.resolve import Options, resolve_study
+    from study.space import load_space
+
+    space = tmp_path / "f.yaml"
+    space.write_text(
+        "name: f\ntrainable: grpo\nseeds: 2\nbaseline: sft\n"
+        "factors: {reward: {tests: {rewards: {exec: 1.0}}, combined: {rewards: {exec: 1.0, ruff: 0.5}}},\n"
+        "          optimizer: {grpo: {optimizer: grpo}, gspo: {optimizer: gspo, clip_ratio: 0.1}}}\n"
+        "conditions: {sft: {trainable: sft, whole_pool: true}}\n"
+        "grid: {lr: [1.0e-3, 2.0e-3]}\nmetrics: [{name: eval/heldout/pass_at_1}]\n"
+    )
+    study = resolve_study(load_space(str(space)), load_profile("tiny"), Options(), tmp_path, tmp_path)
+    names = {t.condition for t in study.trials}
+    assert "combined-gspo[lr=0.002]" in names and "sft[lr=0.001]" in names and len(names) == 10
+    assert study.factors == (("reward", ("tests", "combined")), ("optimizer", ("grpo", "gspo")),
+                             ("point", ("lr=0.001", "lr=0.002")))  # fmt: skip
+    assert dict(study.levels)["tests-gspo[lr=0.002]"] == ("tests", "gspo", "lr=0.002")
+    gspo = next(t for t in study.trials if t.condition == "tests-gspo[lr=0.001]").params
+    # the GSPO recipe under the condition's own values: its clip_ratio wins, the rest is the recipe
+    assert (gspo.clip_ratio, gspo.clip_ratio_high, gspo.steps_per_generation, gspo.kl_coeff) == (0.1, 4e-4, 4, 0.0)

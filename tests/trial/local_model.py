@@ -1,5 +1,7 @@
-"""A local stand-in for a hub chat model: Qwen2 architecture, random weights, a BPE tokenizer with a
-chat template, saved to a folder, so the real-profile loading path runs here through a local path."""
+"""A local stand-in for a hub chat model: the real profile's architecture (Qwen2, Qwen3 or Llama), random
+weights, a BPE tokenizer with a chat template, saved to a folder, so the real-profile loading path runs
+here through a local path. The template honours Qwen3's `enable_thinking` switch as Qwen3's own does
+(an empty think block when it is off)."""
 
 from __future__ import annotations
 
@@ -7,16 +9,24 @@ from pathlib import Path
 
 CHAT_TEMPLATE = (
     "{% for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
-    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n"
+    "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}{% endif %}"
 )
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+ARCHS = {
+    "qwen2": ("Qwen2Config", "Qwen2ForCausalLM"),
+    "qwen3": ("Qwen3Config", "Qwen3ForCausalLM"),
+    "llama": ("LlamaConfig", "LlamaForCausalLM"),
+}
 
 
-def build_local_chat_model(path: Path, seed: int = 0) -> Path:
-    """Write a tiny random-weight Qwen2ForCausalLM and a chat tokenizer to `path` (idempotent)."""
+def build_local_chat_model(path: Path, seed: int = 0, arch: str = "qwen2") -> Path:
+    """Write a tiny random-weight causal LM of `arch` (qwen2, qwen3, llama) and a chat tokenizer to `path`
+    (idempotent)."""
     import torch
+    import transformers
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
+    from transformers import PreTrainedTokenizerFast
 
     if (path / "config.json").is_file():
         return path
@@ -33,17 +43,19 @@ def build_local_chat_model(path: Path, seed: int = 0) -> Path:
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>", pad_token="<|endoftext|>")
     fast.chat_template = CHAT_TEMPLATE
     torch.manual_seed(seed)
-    config = Qwen2Config(
+    config_cls, model_cls = ARCHS[arch]
+    config = getattr(transformers, config_cls)(
         vocab_size=len(fast),
         hidden_size=64,
         intermediate_size=128,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
+        head_dim=16,
         max_position_embeddings=1024,
         eos_token_id=fast.eos_token_id,
         pad_token_id=fast.pad_token_id,
     )
-    Qwen2ForCausalLM(config).save_pretrained(path)
+    getattr(transformers, model_cls)(config).save_pretrained(path)
     fast.save_pretrained(path)
     return path

@@ -13,10 +13,11 @@ import numpy as np
 
 from analysis.estimators import pass_at_k
 from executors import SandboxExecutor
+from trainables.common.diagnostics import lint_codes, profile
 from trainables.common.metrics import eval_key, pass_at
 from trainables.common.params import EvalParams
 from trainables.common.problems import Problem
-from trainables.common.prompting import render_prompt
+from trainables.common.prompting import program, render_prompt
 from trainables.common.rollouts import Rollout, sample_and_judge
 from trainables.common.specs import ModelSpec
 
@@ -38,9 +39,10 @@ def evaluate(
     iteration: int,
     extras: Sequence[EvalExtra] = (),
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """Metrics `eval/<suite>/pass_at_{1,n}`, `completion_length` and the extras'; tidy outcome rows
-    (one per sample: condition, seed, iteration, suite, problem_id, sample, passed, category, tests_passed,
-    tests_total: how many of the problem's test cases the sample passed, for partial successes)."""
+    """Metrics `eval/<suite>/pass_at_{1,n}`, the diagnostics' profile (`completion_length`, `ruff/<category>`,
+    `error/<kind>`) and the extras'; tidy outcome rows (one per sample: condition, seed, iteration, suite,
+    problem_id, sample, passed, category, tests_passed, tests_total: how many of the problem's test cases
+    the sample passed, for partial successes; completion_tokens; lint: its Ruff codes)."""
     metrics: dict[str, float] = {}
     rows: list[dict[str, Any]] = []
     n = params.eval_samples
@@ -58,17 +60,22 @@ def evaluate(
             max_new_tokens=params.eval_max_new_tokens,
             seed=suite_seed,
         )
-        for p, samples in zip(problems, rollouts, strict=True):
+        programs = [program(p, r.completion) for p, samples in zip(problems, rollouts, strict=True) for r in samples]
+        codes = iter(lint_codes(programs))
+        for p, samples, lengths in zip(problems, rollouts, out.lengths, strict=True):
             rows += [
                 {"condition": condition, "seed": seed, "iteration": iteration, "suite": suite,
                  "problem_id": p.problem_id, "sample": j, "passed": r.passed_all, "category": r.category,
-                 "tests_passed": r.tests_passed, "tests_total": r.tests_total}
-                for j, r in enumerate(samples)
+                 "tests_passed": r.tests_passed, "tests_total": r.tests_total, "completion_tokens": length,
+                 "lint": next(codes)}
+                for j, (r, length) in enumerate(zip(samples, lengths, strict=True))
             ]  # fmt: skip
         correct = np.array([sum(r.passed_all for r in samples) for samples in rollouts])
         for k in sorted({1, n}):
             metrics[eval_key(suite, pass_at(k))] = float(np.mean(pass_at_k(n, correct, k)))
-        metrics[eval_key(suite, "completion_length")] = float(np.mean(out.lengths))
+        mine = rows[-len(problems) * n :]
+        diag = profile([r["category"] for r in mine], [r["lint"] for r in mine], [r["completion_tokens"] for r in mine])
+        metrics.update({eval_key(suite, name): value for name, value in diag.items()})
         for extra in extras:
             for name, value in extra(model, tokenizer, problems, rollouts, suite_seed + 50_000).items():
                 metrics[eval_key(suite, name)] = value

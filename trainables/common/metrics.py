@@ -17,6 +17,7 @@ TRAIN_PREFIX = "train/"
 _EVAL = re.compile(r"^eval/([a-z0-9_]+)/([a-z0-9_]+)$")
 _PASS = re.compile(r"^pass_at_([0-9]+)$")
 _REWARD = re.compile(r"^train/reward/[a-z0-9_]+$")
+_PROFILE = re.compile(r"^(train|eval/[a-z0-9_]+)/(ruff/[a-z]+|error/[A-Za-z0-9_]+)$")  # diagnostics.profile
 
 
 def eval_key(suite: str, name: str) -> str:
@@ -44,7 +45,7 @@ def is_known_metric(name: str) -> bool:
     eval metric of some suite."""
     from trainables.kinds import KINDS
 
-    if any(name in k.train_metrics for k in KINDS.values()) or _REWARD.match(name):
+    if any(name in k.train_metrics for k in KINDS.values()) or _REWARD.match(name) or _PROFILE.match(name):
         return True
     m = _EVAL.match(name)
     extras = {e for k in KINDS.values() for e in k.eval_metrics}

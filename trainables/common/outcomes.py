@@ -12,6 +12,7 @@ OUTCOMES_DIR = "outcomes"
 OUTCOME_COLUMNS = (
     "condition", "seed", "iteration", "suite", "problem_id", "sample", "passed", "category",
     "tests_passed", "tests_total",  # how many of the problem's test cases the sample passed: partial successes
+    "completion_tokens", "lint",  # generated tokens; the sample's Ruff codes (diagnostics.lint_codes), space-joined
 )  # fmt: skip
 
 
@@ -31,4 +32,7 @@ def read_outcomes(trial_dir: Path) -> pd.DataFrame:
     files = sorted((trial_dir / OUTCOMES_DIR).glob("iter_*.csv"))
     if not files:
         return pd.DataFrame(columns=list(OUTCOME_COLUMNS))
-    return pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    table = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    if "lint" in table:
+        table["lint"] = table["lint"].fillna("")  # a clean sample's empty code list reads back as NaN
+    return table

@@ -6,6 +6,8 @@ its name, so `TrialConfig.params` is a union discriminated by kind. Each field i
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -31,6 +33,12 @@ class KindParams(EvalParams):
     def final_iteration(self) -> int:
         """The iteration of this kind's last evaluation (what a study's analysis compares by default)."""
         raise NotImplementedError
+
+    @classmethod
+    def condition_defaults(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """Defaults a condition's own values imply (e.g. an optimizer's recipe): they sit above the
+        profile's defaults and below anything the space or the condition sets."""
+        return {}
 
 
 RESERVED = frozenset({"kind"})

@@ -35,7 +35,9 @@ def render_prompt(problem: Problem, model: ModelSpec, tokenizer: Any) -> str:
         {"role": "system", "content": model.system_prompt},
         {"role": "user", "content": user_message(problem)},
     ]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=True, **model.chat_template_kwargs
+    )
 
 
 def target(problem: Problem, solution: str, model: ModelSpec) -> str:

@@ -15,13 +15,21 @@ The exec rule (n tests, k passed; statuses per test, see executors/verdicts.py):
   value) -> `runtime` penalty: crashing on purpose earns no more than raising;
 - k == 0 with a wrong answer -> 0.0;
 - `sandbox_error` (an infrastructure fault, never the program's doing) -> None: not scored.
+
+The ruff rule (findings under the trial's rule selection, each weighted by its rule's category from
+ruff's own metadata): -min(1, sum of weights / ruff_scale), in [-1, 0]; a program that does not parse,
+or lacks the entry point its tests call, gets the minimum -1 (never a lint-clean bonus for code that
+cannot run). Every function of one batch reads one set of sandbox verdicts (`BatchJudge`): a program
+the sandbox could not judge is None for every component, so TRL's nansum cannot pay it the lint
+reward alone.
 """
 
 from __future__ import annotations
 
+import ast
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from executors import ExecResult, SandboxExecutor, verdicts
@@ -62,15 +70,89 @@ def exec_reward(result: ExecResult, shaping: Shaping = Shaping()) -> Reward:
     return 0.0
 
 
+def lint_reward(codes: Sequence[str], weights: Mapping[str, float], scale: float) -> float:
+    """The ruff rule (module docstring) for one program's finding codes; `weights` per category."""
+    from trainables.common.lint import SYNTAX, rule_categories
+
+    if SYNTAX in codes:
+        return -1.0
+    table = rule_categories()
+    total = sum(weights.get(table.get(code, ""), 0.0) for code in codes)
+    return -min(1.0, total / scale)
+
+
+def defines(program: str, name: str) -> bool:
+    """Whether `program` parses and binds `name` at module level (a def, class, assignment or import)."""
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names):
+            return True
+    return False
+
+
+class BatchJudge:
+    """The sandbox verdicts of the batch TRL is scoring, run once and shared by every reward function
+    (TRL calls them one after another on the same completions)."""
+
+    def __init__(self, executor: SandboxExecutor) -> None:
+        self.executor = executor
+        self._key: tuple[Any, ...] | None = None
+        self._out: tuple[list[Any], list[ExecResult]] = ([], [])
+
+    def __call__(
+        self, problems: Sequence[Problem], texts: Sequence[str], shown: Sequence[str], step: int
+    ) -> tuple[list[Any], list[ExecResult]]:
+        from trainables.common.rollouts import judge
+
+        key = (tuple(p.problem_id for p in problems), tuple(texts), tuple(shown), step)
+        if key != self._key:
+            self._out = judge(self.executor, problems, list(texts), list(shown), step, "r")
+            self._key = key
+        return self._out
+
+
 @dataclass(frozen=True)
 class RewardContext:
     """What a reward function may use: the training problems, the sandbox, the trial's params (for its
-    own knobs) and the phase's rollout log (a judging function records what it judged there)."""
+    own knobs), the phase's rollout log (a judging function records what it judged there) and the
+    batch's shared verdicts."""
 
     problems: tuple[Problem, ...]
     executor: SandboxExecutor
     params: Any
     log: RolloutLog | None = None
+    judged: BatchJudge = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "judged", BatchJudge(self.executor))
+
+    def batch(self, prompts: list[Any], completions: list[Any], kw: dict[str, Any]) -> Batch:
+        """A TRL call's problems, completion texts, rollouts and verdicts, judged once per batch."""
+        problems = [self.problems[i] for i in kw["problem_index"]]
+        state = kw.get("trainer_state")
+        step = int(state.global_step) if state is not None else 0
+        shown = [pr if isinstance(pr, str) else str(pr) for pr in prompts]
+        texts = [_text(c) for c in completions]
+        rollouts, results = self.judged(problems, texts, shown, step)
+        return Batch(problems, texts, rollouts, results)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One scored batch, aligned: problems[i], texts[i] (completions), rollouts[i], results[i]."""
+
+    problems: list[Problem]
+    texts: list[str]
+    rollouts: list[Any]
+    results: list[ExecResult]
 
 
 class RewardFunction(Protocol):
@@ -97,19 +179,51 @@ class ExecReward:
         self.shaping = Shaping(syntax=p.syntax_penalty, runtime=p.runtime_penalty, timeout=p.timeout_penalty)
 
     def __call__(self, prompts: list[Any], completions: list[Any], record: bool = True, **kw: Any) -> list[Reward]:
-        from trainables.common.rollouts import judge
-
-        problems = [self.ctx.problems[i] for i in kw["problem_index"]]
-        state = kw.get("trainer_state")
-        step = int(state.global_step) if state is not None else 0
-        shown = [pr if isinstance(pr, str) else str(pr) for pr in prompts]
-        rollouts, results = judge(self.ctx.executor, problems, [_text(c) for c in completions], shown, step, "r")
+        batch = self.ctx.batch(prompts, completions, kw)
         if record and self.ctx.log is not None:
-            self.ctx.log.extend(rollouts)
-        return [exec_reward(r, self.shaping) for r in results]
+            self.ctx.log.extend(batch.rollouts)
+        return [exec_reward(r, self.shaping) for r in batch.results]
 
 
-REWARDS: Registry[Callable[[RewardContext], RewardFunction]] = Registry("reward function", {"exec": ExecReward})
+class RuffReward:
+    """Ruff findings weighted by rule category (module docstring): one ruff call per batch."""
+
+    __name__ = "ruff"
+
+    def __init__(self, ctx: RewardContext) -> None:
+        self.ctx = ctx
+
+    def __call__(self, prompts: list[Any], completions: list[Any], record: bool = True, **kw: Any) -> list[Reward]:
+        from trainables.common.prompting import program
+
+        batch = self.ctx.batch(prompts, completions, kw)
+        programs = [program(pr, t) for pr, t in zip(batch.problems, batch.texts, strict=True)]
+        return ruff_rewards(batch.problems, programs, batch.results, self.ctx.params)
+
+
+def ruff_rewards(
+    problems: Sequence[Problem], programs: Sequence[str], results: Sequence[ExecResult], params: Any
+) -> list[Reward]:
+    """The ruff rule for aligned programs and their sandbox verdicts (`params`: ruff_select, ruff_ignore,
+    ruff_weights, ruff_scale): None where the sandbox could not judge, -1 for a program without its
+    entry point, else lint_reward. One ruff call for all of them."""
+    from trainables.common.lint import findings
+
+    codes = findings(programs, params.ruff_select, ignore=params.ruff_ignore)
+    out: list[Reward] = []
+    for problem, prog, found, result in zip(problems, programs, codes, results, strict=True):
+        if exec_reward(result) is None:  # unjudgeable: no component may score it (TRL nansums the rest)
+            out.append(None)
+        elif problem.entry_point and not problem.io and not defines(prog, problem.entry_point):
+            out.append(-1.0)
+        else:
+            out.append(lint_reward(found, params.ruff_weights, params.ruff_scale))
+    return out
+
+
+REWARDS: Registry[Callable[[RewardContext], RewardFunction]] = Registry(
+    "reward function", {"exec": ExecReward, "ruff": RuffReward}
+)
 """Reward name -> factory(context) -> TRL reward function. A new reward is one class and one entry."""
 
 

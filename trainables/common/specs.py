@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,6 +24,10 @@ class ModelSpec(_Spec):
     system_prompt: str = Field(
         "You are an expert Python programmer. Return only correct Python code.",
         description="System message when chat is on.",
+    )
+    chat_template_kwargs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Extra arguments of the chat template, e.g. {enable_thinking: false} for Qwen3.",
     )
 
 

@@ -86,8 +86,8 @@ KINDS: Registry[Kind] = Registry(
     {
         "grpo": Kind(
             name="grpo",
-            summary="iterated TRL GRPO (GSPO with importance_sampling_level: sequence), named rewards, "
-            "optional SPARK auxiliary SFT phase (seed document 000)",
+            summary="iterated TRL GRPO (optimizer: gspo for TRL's off-policy GSPO recipe), named reward mixes "
+            "(exec, ruff), optional SPARK auxiliary SFT phase (seed documents 000, 003)",
             params=GRPOParams,
             runner="trainables.kinds.grpo:run",
             train_metrics=GRPO_METRICS,

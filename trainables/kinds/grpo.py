@@ -17,10 +17,12 @@ import torch
 from executors import SandboxExecutor
 from trainables.common import base_eval, checkpoints
 from trainables.common.config import TrialConfig
+from trainables.common.diagnostics import lint_codes, profile
 from trainables.common.evaluation import evaluate
 from trainables.common.models import load_model, resolve_source
 from trainables.common.outcomes import write_outcomes
-from trainables.common.problems import load_suite, load_train
+from trainables.common.problems import Problem, load_suite, load_train
+from trainables.common.prompting import program
 from trainables.common.reporting import Reporter
 from trainables.common.rewards import RewardContext, build_rewards
 from trainables.common.rollouts import Rollout, RolloutLog
@@ -37,6 +39,12 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
     set_seed(cfg.seed)
     model, tokenizer = load_model(cfg.model, resolve_source(cfg.model, cfg.cache_dir, progress))
     train = load_train(cfg.data, cfg.mbpp_dir)
+    per_generation = p.prompts_per_step * (p.steps_per_generation or p.grad_accum)
+    if len(train) < per_generation:  # TRL's sampler would yield no batch and train() would silently do nothing
+        raise ValueError(
+            f"grpo: the train pool has {len(train)} problems, fewer than one generation batch's {per_generation} "
+            "prompts (prompts_per_step x steps_per_generation); lower them or raise the profile's n_train"
+        )
     suites = {s.name: load_suite(s, cfg.data, cfg.mbpp_dir) for s in cfg.data.suites}
     with SandboxExecutor(workers=cfg.executor_workers, mode=cfg.sandbox_mode) as executor:
         log = RolloutLog()
@@ -69,7 +77,7 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
             start_phase(trainer, seed=cfg.seed * 1000 + iteration)
             trainer.train()  # GRPO phase: rollouts, sandbox rewards, updates
             rollouts = log.drain()
-            metrics = {"iteration": iteration, **logs.drain_means(), **_rollout_metrics(rollouts)}
+            metrics = {"iteration": iteration, **logs.drain_means(), **_rollout_metrics(rollouts, train)}
             alarms, state["drift_baseline"] = drift_alarms(
                 metrics.get("train/kl", math.nan), metrics.get("train/completion_length", math.nan),
                 state["drift_baseline"],
@@ -83,7 +91,15 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
             reporter.report(metrics, path)
 
 
-def _rollout_metrics(rollouts: list[Rollout]) -> dict[str, float]:
+def _rollout_metrics(rollouts: list[Rollout], train: tuple[Problem, ...]) -> dict[str, float]:
+    """The phase's rollouts: pass rate, Ruff profile and error profile (train/ruff/..., train/error/...;
+    their length is TRL's train/completion_length)."""
     if not rollouts:
         return {}
-    return {"train/pass_rate": float(np.mean([r.passed_all for r in rollouts]))}
+    by_id = {p.problem_id: p for p in train}
+    codes = lint_codes([program(by_id[r.problem_id], r.completion) for r in rollouts])
+    diag = profile([r.category for r in rollouts], codes)
+    return {
+        "train/pass_rate": float(np.mean([r.passed_all for r in rollouts])),
+        **{f"train/{k}": v for k, v in diag.items()},
+    }

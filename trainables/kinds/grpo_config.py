@@ -6,11 +6,29 @@ A space file's `params` and condition overrides are validated against this model
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from trainables.common.lint import RUFF_IGNORE, RUFF_SELECT
 from trainables.common.params import KindParams
+
+GSPO_RECIPE = {
+    "importance_sampling_level": "sequence",
+    "clip_ratio": 3e-4,
+    "clip_ratio_high": 4e-4,
+    "kl_coeff": 0.0,
+    "steps_per_generation": 4,
+}
+"""TRL's GSPO recipe (paper index): sequence-level ratios, a tight asymmetric clip, no KL, and four
+optimizer steps per generation batch, so that training is off-policy: fully on-policy (the TRL
+default), every ratio is 1 and GSPO's gradient equals GRPO's (research note dpo-sft-gspo-ruff.md)."""
+
+RUFF_WEIGHTS = {
+    "correctness": 1.0, "suspicious": 0.5, "security": 0.5, "complexity": 0.2, "performance": 0.2,
+    "style": 0.1, "pedantic": 0.1, "restriction": 0.1, "formatting": 0.05,
+}  # fmt: skip
+"""The lint reward's defaults (the seed paper publishes no formula): by category, most serious first."""
 
 
 class GRPOParams(KindParams):
@@ -30,8 +48,22 @@ class GRPOParams(KindParams):
     clip_ratio: float = Field(0.2, gt=0, description="PPO-style clip epsilon (TRL epsilon).")
     max_grad_norm: float = Field(1.0, gt=0, description="Gradient clipping norm.")
     loss_type: Literal["grpo", "dr_grpo", "dapo", "bnpo"] = Field("grpo", description="TRL GRPO loss.")
+    optimizer: Literal["grpo", "gspo"] = Field(
+        "grpo", description="The policy-gradient recipe: gspo sets GSPO_RECIPE's values as the condition's "
+        "defaults (a space or condition may still set each one).",
+    )  # fmt: skip
     importance_sampling_level: Literal["token", "sequence"] = Field(
-        "token", description="'sequence' with loss_type grpo gives GSPO."
+        "token", description="Importance ratio per token (GRPO) or per sequence (GSPO)."
+    )
+    clip_ratio_high: float | None = Field(
+        None, gt=0, description="Upper clip epsilon (TRL epsilon_high; None: clip_ratio, a symmetric clip)."
+    )
+    steps_per_generation: int | None = Field(
+        None, ge=1, description="Optimizer micro-steps served by one generation batch (TRL; None: grad_accum). "
+        "Above grad_accum, later steps train on rollouts of an older policy: off-policy.",
+    )  # fmt: skip
+    num_iterations: int = Field(
+        1, ge=1, description="Updates per generation batch (TRL num_iterations, PPO's mu); above 1 is off-policy."
     )
     temperature: float = Field(1.0, gt=0, description="Rollout sampling temperature.")
     top_p: float = Field(1.0, gt=0, le=1, description="Rollout nucleus sampling.")
@@ -41,6 +73,15 @@ class GRPOParams(KindParams):
         description="Reward functions and their weights (TRL reward_funcs / reward_weights); names in "
         "trainables/common/rewards.py.",
     )
+    ruff_select: tuple[str, ...] = Field(
+        RUFF_SELECT, description="Ruff rules the ruff reward runs (always --isolated: no project config)."
+    )
+    ruff_ignore: tuple[str, ...] = Field(RUFF_IGNORE, description="Rules left out of ruff_select.")
+    ruff_weights: dict[str, float] = Field(
+        default_factory=lambda: dict(RUFF_WEIGHTS),
+        description="Weight of a finding by its rule's category (ruff's own metadata); unknown categories are refused.",
+    )
+    ruff_scale: float = Field(2.0, gt=0, description="Summed finding weight at which the ruff reward reaches -1.")
     syntax_penalty: float = Field(-0.2, description="Reward of a program that does not parse.")
     runtime_penalty: float = Field(-0.1, description="Reward of a program that only raises.")
     timeout_penalty: float = Field(-0.3, description="Reward of a program that times out.")
@@ -59,6 +100,21 @@ class GRPOParams(KindParams):
 
     def final_iteration(self) -> int:
         return self.iterations
+
+    @classmethod
+    def condition_defaults(cls, values: dict[str, Any]) -> dict[str, Any]:
+        """Defaults of a condition from its own values, above the profile's (the GSPO recipe)."""
+        return dict(GSPO_RECIPE) if values.get("optimizer") == "gspo" else {}
+
+    @field_validator("ruff_weights")
+    @classmethod
+    def _known_categories(cls, v: dict[str, float]) -> dict[str, float]:
+        from trainables.common.lint import CATEGORIES
+
+        for name in v:
+            if name not in CATEGORIES:
+                raise ValueError(f"ruff_weights: unknown category '{name}'; ruff's are {', '.join(CATEGORIES)}")
+        return v
 
     @field_validator("rewards")
     @classmethod
@@ -81,5 +137,7 @@ TRL_NAMES = {
     "max_steps": "steps_per_iteration",
     "k": "num_generations",
     "max_new_tokens": "max_completion_length",
+    "epsilon_high": "clip_ratio_high",
+    "mu": "num_iterations",
 }
 """TRL / common names users type, mapped to ours, for 'did you mean' hints."""

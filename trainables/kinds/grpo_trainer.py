@@ -37,8 +37,9 @@ def build_trainer(
     weights: list[float],
     logs: Any,
 ) -> Any:
-    """One GRPOTrainer for the whole trial (GSPO when importance_sampling_level is 'sequence'), so the
-    KL reference stays the base model (a new trainer over an adapted model would make it the adapter)."""
+    """One GRPOTrainer for the whole trial (GSPO when importance_sampling_level is 'sequence'; off-policy
+    when steps_per_generation > grad_accum or num_iterations > 1), so the KL reference stays the base
+    model (a new trainer over an adapted model would make it the adapter)."""
     from datasets import Dataset
     from transformers import PrinterCallback
     from trl import GRPOConfig, GRPOTrainer
@@ -64,6 +65,9 @@ def build_trainer(
         learning_rate=p.lr,
         beta=p.kl_coeff,
         epsilon=p.clip_ratio,
+        epsilon_high=p.clip_ratio_high,
+        steps_per_generation=p.steps_per_generation,
+        num_iterations=p.num_iterations,
         max_grad_norm=p.max_grad_norm,
         loss_type=p.loss_type,
         importance_sampling_level=p.importance_sampling_level,

@@ -51,19 +51,22 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
     model, tokenizer = load_model(cfg.model, resolve_source(cfg.model, cfg.cache_dir, progress))
     # The pool's front: a little more than n_problems, so a problem without enough verified solutions
     # can be passed over (the same pool for every condition: a data seed, not a training seed).
-    data_spec = cfg.data.model_copy(update={"n_train": max(cfg.data.n_train, math.ceil(1.25 * p.n_problems) + 8)})
-    pool = load_train(data_spec, cfg.mbpp_dir)
+    # With whole_pool: exactly the profile's train pool (the RL conditions' problems), each verified one.
+    n_problems = cfg.data.n_train if p.whole_pool else p.n_problems
+    extra = 0 if p.whole_pool else math.ceil(1.25 * n_problems) + 8
+    pool = load_train(cfg.data.model_copy(update={"n_train": max(cfg.data.n_train, extra)}), cfg.mbpp_dir)
     suites = {s.name: load_suite(s, cfg.data, cfg.mbpp_dir) for s in cfg.data.suites}
     with SandboxExecutor(workers=cfg.executor_workers, mode=cfg.sandbox_mode) as executor:
         prompts = [render_prompt(t, cfg.model, tokenizer) for t in pool]
         data = build(
             pool,
             prompts,
-            p.n_problems,
+            n_problems,
             p.solutions_per_problem,
             p.duplicate_solutions,
             executor,
             lambda problem, solution: target(problem, solution, cfg.model),
+            require_all=not p.whole_pool,
         )
         problems = sorted({e.problem_id for e in data.examples})
         record = {"sha256": data.sha256, **data.facts(), "problems": problems}

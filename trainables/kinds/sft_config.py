@@ -23,6 +23,10 @@ class SFTParams(KindParams):
     duplicate_solutions: bool = Field(
         False, description="k copies of one solution instead of k distinct ones (the diverse_dup control)."
     )
+    whole_pool: bool = Field(
+        False, description="Train on every problem of the profile's train pool (its n_train), one example per "
+        "solution: the SFT-only baseline of an RL study on the same problems (n_problems and examples unused).",
+    )  # fmt: skip
     examples: int | None = Field(
         None, ge=1, description="The example budget: n_problems x solutions_per_problem must equal it, so "
         "that conditions train on as many examples (None: not checked).",
@@ -40,6 +44,8 @@ class SFTParams(KindParams):
     @model_validator(mode="after")
     def _budget(self) -> SFTParams:
         k = self.solutions_per_problem
+        if self.whole_pool:
+            return self  # n_problems is the profile's pool size, known to the trial (sft.run)
         if self.n_problems == 0:
             if self.examples is None or self.examples % k:
                 raise ValueError(

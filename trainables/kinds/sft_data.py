@@ -68,11 +68,12 @@ def build(
     duplicate: bool,
     executor: SandboxExecutor,
     completion: Callable[[Problem, str], str] = lambda problem, solution: solution,
+    require_all: bool = True,
 ) -> SFTData:
     """`n_problems` problems from the front of `pool` with k verified solutions each (k copies of the first
     verified one when `duplicate`). prompts[i] is pool[i]'s rendered prompt; `completion` turns a verified
     solution into the trained completion (a chat model's fenced block). Raises DataUnavailable when the
-    pool cannot supply them."""
+    pool cannot supply them (with `require_all` False: when it supplies none)."""
     need = 1 if duplicate else k
     usable = [i for i, p in enumerate(pool) if len(candidates(p)) >= need]
     verdicts = _verify(pool, usable, executor)
@@ -89,7 +90,7 @@ def build(
         picked = [good[0]] * k if duplicate else good[:k]
         examples += [Example(pool[i].problem_id, prompts[i], completion(pool[i], s)) for s in picked]
         chosen += 1
-    if chosen < n_problems:
+    if chosen < n_problems and (require_all or chosen == 0):
         have = "k copies of one" if duplicate else f"{k} distinct"
         raise DataUnavailable(
             f"sft: the train pool has {chosen} problems with {have} verified solutions, {n_problems} were asked; "

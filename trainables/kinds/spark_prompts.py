@@ -56,7 +56,9 @@ def _raw_task(problem: Problem, spec: ModelSpec, tokenizer: Any) -> str:
 
 def _template(spec: ModelSpec, tokenizer: Any, turns: list[dict[str, str]]) -> str:
     messages = [{"role": "system", "content": spec.system_prompt}, *turns]
-    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return tokenizer.apply_chat_template(
+        messages, tokenize=False, add_generation_prompt=True, **spec.chat_template_kwargs
+    )
 
 
 def pointwise(problem: Problem, item: Judgment, spec: ModelSpec, tokenizer: Any) -> tuple[str, str]:
