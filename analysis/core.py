@@ -7,7 +7,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis import bootstrap as bs
-from analysis import factorial, power, problemtests, profiles, seedtests, selection, trajectories
+from analysis import factorial, headtohead, power, problemtests, profiles, seedtests, selection, trajectories
 from analysis.aggregate import over_seeds
 from analysis.estimators import per_problem_scores, t_interval, variance_components
 from analysis.multiplicity import benjamini_hochberg, holm
@@ -73,6 +73,7 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         if spec.select_on in suites:
             skipped.append(f"suite {spec.select_on} chose the checkpoints: its scores there are optimistic")
     cat = lambda key: pd.concat([b[key] for b in blocks], ignore_index=True)  # noqa: E731
+    broken = broken_evaluations(df[df["suite"].isin(suites)])
     design = {"anova": pd.DataFrame(), "effects": pd.DataFrame(), "notes": []}
     if spec.factors and spec.levels:
         design = factorial.analyze_factorial(cat("seeds"), spec.factors, spec.levels, 1 - spec.alpha)
@@ -85,13 +86,19 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         comparisons=cat("comparisons"),
         problem_deltas=cat("problem_deltas"),
         curves=curves,
-        notes=tuple(n for b in blocks for n in b["notes"]) + tuple(skipped) + tuple(design["notes"]),
+        notes=tuple(_broken_note(r) for r in broken.itertuples())
+        + tuple(n for b in blocks for n in b["notes"])
+        + tuple(skipped)
+        + tuple(design["notes"]),
+        broken_evaluations=broken,
         iterations={b["suite"]: b["iteration"] for b in blocks},
         selection=picks,
         trajectory=by_seed,
         problem_trajectory=trajectories.problem_rates(df[df["suite"].isin(suites)]),
         trajectory_summary=trajectories.summary(by_seed, 1 - spec.alpha),
         trajectory_comparisons=trajectories.compare(by_seed, pairs, 1 - spec.alpha),
+        head_to_head=cat("head_to_head"),
+        head_to_head_consistent=cat("head_to_head_consistent"),
         factorial_anova=design["anova"],
         factorial_effects=design["effects"],
         profiles=pd.concat(
@@ -99,6 +106,31 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
             ignore_index=True,
         ),
         optimism=selection.optimism(picks, 1 - spec.alpha) if chosen else pd.DataFrame(),
+    )
+
+
+def broken_evaluations(df: pd.DataFrame) -> pd.DataFrame:
+    """(suite, condition, iterations, pass_rate, format_failure_share) where the format alarm fires
+    (trainables.common.diagnostics.broken_evaluation), over seeds, per iteration; empty without well_formed."""
+    from trainables.common.diagnostics import broken_evaluation
+
+    cols = ["suite", "condition", "iterations", "pass_rate", "format_failure_share"]
+    if "well_formed" not in df.columns or df["well_formed"].isna().all():
+        return pd.DataFrame(columns=cols)
+    d = df[df["condition"] != BASE_ARM].assign(malformed=~df["well_formed"].astype(bool))
+    g = d.groupby(["suite", "condition", "iteration"]).agg(pass_rate=("passed", "mean"), share=("malformed", "mean"))
+    hit = g[[broken_evaluation(p, s) for p, s in zip(g["pass_rate"], g["share"], strict=True)]].reset_index()
+    rows = [{"suite": suite, "condition": cond, "iterations": " ".join(str(i) for i in sorted(h["iteration"])),
+             "pass_rate": float(h["pass_rate"].mean()), "format_failure_share": float(h["share"].mean())}
+            for (suite, cond), h in hit.groupby(["suite", "condition"], sort=True)]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _broken_note(r: object) -> str:
+    return (
+        f"BROKEN EVALUATION? suite {r.suite}, {r.condition} (iterations {r.iterations}): pass rate "  # type: ignore[attr-defined]
+        f"{100 * r.pass_rate:.1f}%, {100 * r.format_failure_share:.0f}% of samples do not parse or lack the "  # type: ignore[attr-defined]
+        "entry point: a prompt or extraction format mismatch, not a measured 0%"
     )
 
 
@@ -176,8 +208,11 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
         verdict(r.p_adjusted, *_interval(r), r.equivalence_margin_pp, spec.alpha) for r in cmp.itertuples()
     ]
     cmp["notes"] = [_notes(r, spec.alpha) for r in cmp.itertuples()]
+    one = {c: per_problem_scores(cube, 1) for c, cube in data.outcomes.items()}  # solved = pass@1 >= 0.5
+    h2h, h2h_all = headtohead.head_to_head(data.suite, data.problems, data.seeds, one, pairs)
     return {
         "suite": data.suite, "iteration": data.iteration, "notes": list(data.notes),
+        "head_to_head": h2h, "head_to_head_consistent": h2h_all,
         "conditions": pd.DataFrame(conditions), "seeds": pd.DataFrame(seeds_rows),
         "variance": pd.DataFrame(var_rows), "comparisons": cmp,
         "problem_deltas": pd.concat(deltas, ignore_index=True),

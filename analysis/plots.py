@@ -180,3 +180,32 @@ def plot_profiles(profiles: pd.DataFrame, path: Path, title: str = "") -> Path:
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
+
+
+def plot_head_to_head(h2h: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Per comparison, tasks improved (up) and regressed (down) in each seed, and the net (dot).
+
+    h2h: rows of ``AnalysisResult.head_to_head`` for one suite.
+    """
+    plt = _pyplot()
+    comps = list(dict.fromkeys(f"{t} vs {b}" for t, b in zip(h2h["treatment"], h2h["baseline"], strict=True)))
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.6 * len(comps) + 1.5), 3.6))
+    width = 0.8 / max(1, h2h["seed"].nunique())
+    for j, seed in enumerate(sorted(h2h["seed"].unique())):
+        mine = h2h[h2h["seed"] == seed]
+        xs = [
+            comps.index(f"{t} vs {b}") + j * width - 0.4 + width / 2
+            for t, b in zip(mine["treatment"], mine["baseline"], strict=True)
+        ]
+        ax.bar(xs, mine["improved"], width * 0.9, color="tab:green", alpha=0.8, label="improved" if j == 0 else None)
+        ax.bar(xs, -mine["regressed"], width * 0.9, color="tab:red", alpha=0.8, label="regressed" if j == 0 else None)
+        ax.plot(xs, mine["improved"] - mine["regressed"], "k.", label="net" if j == 0 else None)
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xticks(range(len(comps)), comps, rotation=20, ha="right", fontsize=8)
+    ax.set(ylabel="tasks (one bar per seed)", title=title)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -58,7 +58,8 @@ def write_report(
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     optional = ("selection", "optimism", "trajectory", "trajectory_summary", "trajectory_comparisons", "profiles",
-                "factorial_anova", "factorial_effects")  # fmt: skip
+                "factorial_anova", "factorial_effects", "head_to_head", "head_to_head_consistent",
+                "broken_evaluations")  # fmt: skip
     for name in ("conditions", "seeds", "variance", "comparisons", "problem_deltas", *optional):
         if name in optional and getattr(result, name).empty:
             continue  # e.g. no checkpoint selection in this study
@@ -86,6 +87,10 @@ def write_report(
             title = f"{suite}: pass rate per problem"
             figures[suite].append(plots.plot_trajectory(mine, out / f"trajectory_{tag}.png", title))
         figures[suite] += _profile_figure(result.profiles, suite, out / f"profiles_{tag}.png")
+        h2h = result.head_to_head
+        if len(h2h) and (h2h["suite"] == suite).any():
+            title = f"{suite}: tasks improved (up) and regressed (down) per seed"
+            figures[suite].append(plots.plot_head_to_head(h2h[h2h["suite"] == suite], out / f"h2h_{tag}.png", title))
     figures[""] += _profile_figure(result.profiles, "rollouts", out / "profiles_rollouts.png")
     paths += [p for ps in figures.values() for p in ps]
     md = _markdown(result, figures)
@@ -123,6 +128,10 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
              f"{s.n_boot} bootstrap resamples, RNG seed {s.rng_seed}. Deltas are treatment minus baseline "
              "in percentage points (pp)."),
     ]  # fmt: skip
+    if len(result.broken_evaluations):
+        blocks += [("BROKEN EVALUATION? Almost nothing passes and most samples do not parse or lack the entry "
+                    "point: check the prompt and extraction format before reading these numbers",
+                    result.broken_evaluations)]  # fmt: skip
     for suite in result.conditions["suite"].unique():
         sel = lambda df, s=suite: df[df["suite"] == s]  # noqa: E731
         cmp = sel(result.comparisons)
@@ -144,6 +153,12 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
             "Trajectories (forgetting events between consecutive checkpoints; partial successes and error "
             "shares at the reported checkpoint; mean and t-interval over seeds)", result.trajectory_summary,
         )]  # fmt: skip
+    if len(result.head_to_head_consistent):
+        blocks += [
+            ("Head-to-head per seed (a task is solved at pass@1 >= 0.5; improved = solved by the treatment only)",
+             result.head_to_head.drop(columns=["improved_ids", "regressed_ids"])),
+            ("Tasks that flip the same way in every seed", result.head_to_head_consistent),
+        ]  # fmt: skip
     if not result.factorial_anova.empty or not result.factorial_effects.empty:
         names = " x ".join(f for f, _ in s.factors)
         blocks += [

@@ -56,6 +56,9 @@ class AnalysisResult:
     problem_trajectory: pd.DataFrame = field(default_factory=pd.DataFrame)  # per problem and iteration: pass rate
     trajectory_comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, pair, quantity)
     profiles: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, iteration, profile, key)
+    broken_evaluations: pd.DataFrame = field(default_factory=pd.DataFrame)  # the format alarm, per (suite, condition)
+    head_to_head: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, comparison, seed): task flips
+    head_to_head_consistent: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, comparison)
     factorial_anova: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, effect): repeated-measures F
     factorial_effects: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, contrast): pp, interval
 
@@ -80,6 +83,17 @@ class AnalysisResult:
             base = f"{self._prefix(r.suite)}cmp/{safe_key(r.comparison)}/"
             for stat in COMPARISON_METRICS:
                 out[f"{base}{stat}"] = float(getattr(r, stat))
+        for r in self.broken_evaluations.itertuples(index=False):
+            out[f"{self._prefix(r.suite)}alarm/broken_eval/{safe_key(r.condition)}"] = 1.0
+        for r in self.head_to_head_consistent.itertuples(index=False):
+            base = f"{self._prefix(r.suite)}h2h/{safe_key(f'{r.treatment}_vs_{r.baseline}')}/"
+            out[f"{base}always_improved"] = float(r.always_improved)
+            out[f"{base}always_regressed"] = float(r.always_regressed)
+        h2h = self.head_to_head
+        means = h2h.groupby(["suite", "treatment", "baseline"])[["improved", "regressed"]].mean() if len(h2h) else h2h
+        for r in means.itertuples():
+            base = f"{self._prefix(r.Index[0])}h2h/{safe_key(f'{r.Index[1]}_vs_{r.Index[2]}')}/"
+            out[f"{base}improved_mean"], out[f"{base}regressed_mean"] = float(r.improved), float(r.regressed)
         for r in self.optimism.itertuples(index=False):
             base = f"{self._prefix(r.suite)}selection/{safe_key(r.condition)}/"
             for stat in ("selected", "last", "oracle", "optimism_pp", "optimism_ci_low_pp", "optimism_ci_high_pp"):
@@ -124,6 +138,9 @@ class AnalysisResult:
             "trajectory_summary": records(self.trajectory_summary),
             "trajectory_comparisons": records(self.trajectory_comparisons),
             "profiles": records(self.profiles),
+            "broken_evaluations": records(self.broken_evaluations),
+            "head_to_head": records(self.head_to_head),
+            "head_to_head_consistent": records(self.head_to_head_consistent),
             "factorial_anova": records(self.factorial_anova),
             "factorial_effects": records(self.factorial_effects),
         }

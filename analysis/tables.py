@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from trainables.common.metrics import BASE_ARM
 
 REQUIRED_COLUMNS = ("condition", "seed", "iteration", "suite", "problem_id", "sample", "passed")
-OPTIONAL_COLUMNS = ("category", "tests_passed", "tests_total", "completion_tokens", "lint")
+OPTIONAL_COLUMNS = ("category", "tests_passed", "tests_total", "completion_tokens", "lint", "well_formed")
 METRICS_COLUMNS = ("condition", "seed", "iteration", "metric", "value")
 
 

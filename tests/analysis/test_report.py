@@ -16,7 +16,8 @@ def test_report_writes_tables_plots_markdown_and_self_contained_html(outcomes, t
         assert (tmp_path / "rep" / link).is_file()
     assert "C_vs_A" in md and "Verdict rules" in md
     html = (tmp_path / "rep" / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 4  # curves, forest, wins/losses, per-problem trajectory
+    # curves, forest, wins/losses, per-problem trajectory, head-to-head (no profiles: no diagnostics columns)
+    assert html.count("data:image/png;base64,") == 5
     assert not re.search(r'src="(?!data:)', html)
 
 

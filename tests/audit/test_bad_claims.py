@@ -119,7 +119,6 @@ def test_duplicate_ids_across_files_name_both(tmp_path: Path, capsys: pytest.Cap
     [
         ("no-such-claim", ["unknown claim 'no-such-claim'", "dpo2k-3b"]),
         ("base3b-reeval", ["no reproduce block", "spark-clight-humaneval-p1"]),
-        ("dpo2k-3b", ["dpo trainable", "planned", "runnable today: grpo"]),
     ],
 )
 def test_rerun_that_cannot_run_is_one_line_exit_2(

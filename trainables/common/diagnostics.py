@@ -10,6 +10,7 @@ completion length in tokens.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from trainables.common.lint import CATEGORIES, RUFF_IGNORE, RUFF_SELECT, findings, rule_categories
+from trainables.common.problems import Problem
 
 ALWAYS = ("pass", "wrong_answer", "syntax_error", "timeout")
 """Error kinds every profile reports (0 included), so curves do not start where a kind first occurs;
@@ -47,3 +49,42 @@ def profile(categories: Sequence[str], codes: Sequence[str], lengths: Sequence[i
     if lengths is not None and len(lengths):
         out["completion_length"] = float(np.mean(lengths))
     return out
+
+
+def defines(program: str, name: str) -> bool:
+    """Whether `program` parses and binds `name` at module level (a def, class, assignment or import)."""
+    try:
+        tree = ast.parse(program)
+    except (SyntaxError, ValueError):
+        return False
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
+            return True
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return True
+        if isinstance(node, ast.Import | ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names):
+            return True
+    return False
+
+
+def well_formed(problem: Problem, program: str) -> bool:
+    """Whether a program is in the form its tests need: it parses, and binds the entry point they call
+    (stdin/stdout problems have none). A suite whose failures are mostly not well formed is a broken
+    evaluation (a prompt or extraction format mismatch), not a model that cannot code."""
+    if problem.io or not problem.entry_point:
+        try:
+            ast.parse(program)
+        except (SyntaxError, ValueError):
+            return False
+        return True
+    return defines(program, problem.entry_point)
+
+
+BROKEN_PASS_RATE = 0.02
+BROKEN_FORMAT_SHARE = 0.5
+
+
+def broken_evaluation(pass_rate: float, format_failure_share: float) -> bool:
+    """The format alarm: almost nothing passes (< 2%) and most samples are not well formed (> 50%)."""
+    return pass_rate < BROKEN_PASS_RATE and format_failure_share > BROKEN_FORMAT_SHARE

@@ -13,7 +13,7 @@ import numpy as np
 
 from analysis.estimators import pass_at_k
 from executors import SandboxExecutor
-from trainables.common.diagnostics import lint_codes, profile
+from trainables.common.diagnostics import broken_evaluation, lint_codes, profile, well_formed
 from trainables.common.metrics import eval_key, pass_at
 from trainables.common.params import EvalParams
 from trainables.common.problems import Problem
@@ -40,9 +40,10 @@ def evaluate(
     extras: Sequence[EvalExtra] = (),
 ) -> tuple[dict[str, float], list[dict[str, Any]]]:
     """Metrics `eval/<suite>/pass_at_{1,n}`, the diagnostics' profile (`completion_length`, `ruff/<category>`,
-    `error/<kind>`) and the extras'; tidy outcome rows (one per sample: condition, seed, iteration, suite,
+    `error/<kind>`), the format alarm (`format_failure_share`: samples not well formed, `alarm_broken_eval`)
+    and the extras'; tidy outcome rows (one per sample: condition, seed, iteration, suite,
     problem_id, sample, passed, category, tests_passed, tests_total: how many of the problem's test cases
-    the sample passed, for partial successes; completion_tokens; lint: its Ruff codes)."""
+    the sample passed, for partial successes; completion_tokens; lint: its Ruff codes; well_formed)."""
     metrics: dict[str, float] = {}
     rows: list[dict[str, Any]] = []
     n = params.eval_samples
@@ -62,12 +63,15 @@ def evaluate(
         )
         programs = [program(p, r.completion) for p, samples in zip(problems, rollouts, strict=True) for r in samples]
         codes = iter(lint_codes(programs))
+        formed = iter(
+            [well_formed(p, prog) for p, prog in zip([p for p in problems for _ in range(n)], programs, strict=True)]
+        )
         for p, samples, lengths in zip(problems, rollouts, out.lengths, strict=True):
             rows += [
                 {"condition": condition, "seed": seed, "iteration": iteration, "suite": suite,
                  "problem_id": p.problem_id, "sample": j, "passed": r.passed_all, "category": r.category,
                  "tests_passed": r.tests_passed, "tests_total": r.tests_total, "completion_tokens": length,
-                 "lint": next(codes)}
+                 "lint": next(codes), "well_formed": next(formed)}
                 for j, (r, length) in enumerate(zip(samples, lengths, strict=True))
             ]  # fmt: skip
         correct = np.array([sum(r.passed_all for r in samples) for samples in rollouts])
@@ -76,6 +80,11 @@ def evaluate(
         mine = rows[-len(problems) * n :]
         diag = profile([r["category"] for r in mine], [r["lint"] for r in mine], [r["completion_tokens"] for r in mine])
         metrics.update({eval_key(suite, name): value for name, value in diag.items()})
+        format_failures = float(np.mean([not r["well_formed"] for r in mine]))
+        metrics[eval_key(suite, "format_failure_share")] = format_failures
+        metrics[eval_key(suite, "alarm_broken_eval")] = float(
+            broken_evaluation(float(correct.mean()) / n, format_failures)
+        )
         for extra in extras:
             for name, value in extra(model, tokenizer, problems, rollouts, suite_seed + 50_000).items():
                 metrics[eval_key(suite, name)] = value

@@ -36,7 +36,7 @@ def parse_pass_at(metric: str) -> tuple[str, int] | None:
     return (m.group(1), int(k.group(1))) if m and k else None
 
 
-EVAL_NAMES = ("completion_length",)
+EVAL_NAMES = ("completion_length", "format_failure_share", "alarm_broken_eval")
 """Eval metrics of every kind besides pass_at_<k>; a kind adds its extras' names (Kind.eval_metrics)."""
 
 

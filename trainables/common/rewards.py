@@ -26,13 +26,13 @@ reward alone.
 
 from __future__ import annotations
 
-import ast
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from executors import ExecResult, SandboxExecutor, verdicts
+from trainables.common.diagnostics import well_formed
 from trainables.common.problems import Problem
 from trainables.registry import Registry
 
@@ -79,23 +79,6 @@ def lint_reward(codes: Sequence[str], weights: Mapping[str, float], scale: float
     table = rule_categories()
     total = sum(weights.get(table.get(code, ""), 0.0) for code in codes)
     return -min(1.0, total / scale)
-
-
-def defines(program: str, name: str) -> bool:
-    """Whether `program` parses and binds `name` at module level (a def, class, assignment or import)."""
-    try:
-        tree = ast.parse(program)
-    except (SyntaxError, ValueError):
-        return False
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
-            return True
-        targets = node.targets if isinstance(node, ast.Assign) else []
-        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
-            return True
-        if isinstance(node, ast.Import | ast.ImportFrom) and any((a.asname or a.name) == name for a in node.names):
-            return True
-    return False
 
 
 class BatchJudge:
@@ -214,7 +197,7 @@ def ruff_rewards(
     for problem, prog, found, result in zip(problems, programs, codes, results, strict=True):
         if exec_reward(result) is None:  # unjudgeable: no component may score it (TRL nansums the rest)
             out.append(None)
-        elif problem.entry_point and not problem.io and not defines(prog, problem.entry_point):
+        elif not well_formed(problem, prog):
             out.append(-1.0)
         else:
             out.append(lint_reward(found, params.ruff_weights, params.ruff_scale))

@@ -21,6 +21,8 @@ from pydantic import Field
 
 from trainables.common.params import KindParams
 from trainables.kinds.base import BaseParams
+from trainables.kinds.dpo_config import TRL_NAMES as DPO_TRL_NAMES
+from trainables.kinds.dpo_config import DPOParams
 from trainables.kinds.grpo_config import TRL_NAMES as GRPO_TRL_NAMES
 from trainables.kinds.grpo_config import GRPOParams
 from trainables.kinds.sft_config import TRL_NAMES as SFT_TRL_NAMES
@@ -81,6 +83,21 @@ SFT_METRICS = (
     "train/skipped_problems",
 )
 
+DPO_METRICS = (
+    "train/loss",
+    "train/step",
+    "train/epoch",
+    "train/reward_margin",
+    "train/reward_accuracy",
+    "train/logp_chosen",
+    "train/logp_rejected",
+    "train/pairs",
+    "train/pairs_trained",
+    "train/pool_pairs",
+    "train/pool_tasks_with_pairs",
+    "train/alarm_divergence",
+)
+
 KINDS: Registry[Kind] = Registry(
     "trainer kind",
     {
@@ -103,6 +120,15 @@ KINDS: Registry[Kind] = Registry(
             train_metrics=SFT_METRICS,
             trl_names=SFT_TRL_NAMES,
         ),
+        "dpo": Kind(
+            name="dpo",
+            summary="one TRL DPO run (LoRA, the base model as reference) on the first `pairs` pairs of an "
+            "execution-verified pool, evaluated at evenly spaced steps (seed document 002)",
+            params=DPOParams,
+            runner="trainables.kinds.dpo:run",
+            train_metrics=DPO_METRICS,
+            trl_names=DPO_TRL_NAMES,
+        ),
         "base": Kind(
             name="base",
             summary="the untrained model, evaluated once (iteration 0): a study's base-model arm",
@@ -112,7 +138,7 @@ KINDS: Registry[Kind] = Registry(
     },
 )
 
-PLANNED = ("dpo",)
+PLANNED: tuple[str, ...] = ()
 """Kinds whose seed documents are known (claims and spaces may name them) but have no runner yet."""
 
 TrialParams = Annotated[Union[tuple(k.params for k in KINDS.values())], Field(discriminator="kind")]  # noqa: UP007

@@ -12,19 +12,15 @@ batches already seen.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from trainables.common.eval_points import TRL_DIR, eval_steps
 
 if TYPE_CHECKING:
     from trainables.common.config import TrialConfig
     from trainables.common.reporting import Reporter
 
-TRL_DIR = "trl"
-
-
-def eval_steps(total: int, points: int) -> list[int]:
-    """`points` evenly spaced steps in 1..total, the last one `total` (distinct; fewer if total < points)."""
-    return sorted({max(1, round(total * c / points)) for c in range(1, points + 1)})
+__all__ = ["TRL_DIR", "eval_steps", "run"]
 
 
 def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
@@ -33,14 +29,14 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
 
     import torch
     from datasets import Dataset
-    from transformers import PrinterCallback, TrainerCallback, set_seed
+    from transformers import set_seed
     from trl import SFTConfig, SFTTrainer
 
     from executors import SandboxExecutor
-    from trainables.common import base_eval, checkpoints
+    from trainables.common import base_eval
+    from trainables.common.eval_points import EvalPoints, train_with_points
     from trainables.common.evaluation import evaluate
     from trainables.common.models import load_model, lora_config, resolve_source, use_nf4
-    from trainables.common.outcomes import write_outcomes
     from trainables.common.problems import load_suite, load_train
     from trainables.common.prompting import render_prompt, target
     from trainables.kinds.sft_data import build
@@ -106,66 +102,18 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
             activation_checkpointing=cuda,  # ... and activation checkpointing
             dataloader_num_workers=0,
         )
-        losses: list[float] = []  # TRL's logged loss per step since the last evaluation point
 
         def run_eval(iteration: int) -> base_eval.Evaluation:
             return evaluate(trainer.model, tokenizer, suites, p, cfg.model, executor, condition=cfg.condition,
                             seed=cfg.seed, iteration=iteration)  # fmt: skip
 
-        class EvalPoints(TrainerCallback):
-            """At each evaluation step: have TRL save, then evaluate, checkpoint and report."""
-
-            def on_log(self, args, state, control, logs=None, **kwargs):
-                if logs and "loss" in logs:
-                    losses.append(float(logs["loss"]))
-
-            def on_step_end(self, args, state, control, **kwargs):
-                if state.global_step in points:
-                    control.should_save = True
-                return control
-
-            def on_save(self, args, state, control, **kwargs):
-                step = state.global_step
-                iteration = points.index(step) + 1
-                # TRL has just saved the RNG states training goes on with; evaluation samples, so it runs
-                # on a copy: a run resumed from this checkpoint then trains exactly as this one does.
-                rng = checkpoints.rng_state()
-                metrics, rows = run_eval(iteration)
-                checkpoints.set_rng_state(rng)
-                write_outcomes(cfg.trial_dir, iteration, rows)
-                loss = sum(losses) / len(losses) if losses else math.nan  # mean since the previous point
-                losses.clear()
-                metrics = {
-                    "iteration": iteration, "train/step": float(step), "train/epoch": float(state.epoch or 0.0),
-                    "train/loss": loss, **data_facts, **metrics,
-                }  # fmt: skip
-                hf = f"checkpoint-{step}"
-                path = checkpoints.save(cfg.trial_dir, cfg.key, iteration, trainer.model,
-                                        kind_state={"trl_checkpoint": hf, "step": step}, metrics=metrics)  # fmt: skip
-                reporter.report({k: v for k, v in metrics.items() if not _nan(v)}, path)
-                return control
-
+        callback = EvalPoints(cfg, reporter, points, run_eval, data_facts, logged={"loss": "train/loss"})
         trainer = SFTTrainer(
             model=model,
             args=args,
             train_dataset=dataset,
             processing_class=tokenizer,
             peft_config=lora_config(cfg.lora),
-            callbacks=[EvalPoints()],
+            callbacks=[callback],
         )
-        trainer.remove_callback(PrinterCallback)
-        restored = reporter.restored_checkpoint()
-        resume: str | None = None
-        if restored is not None:
-            resume = str(Path(cfg.trial_dir) / TRL_DIR / restored.kind_state["trl_checkpoint"])
-            if restored.iteration >= len(points):
-                return  # every point was reported before the interruption
-        elif p.eval_at_start:
-            (metrics, rows), _ = base_eval.shared(cfg, lambda: run_eval(0))
-            write_outcomes(cfg.trial_dir, 0, rows)
-            reporter.report({"iteration": 0, **data_facts, **metrics}, None)
-        trainer.train(resume_from_checkpoint=resume)
-
-
-def _nan(v: object) -> bool:
-    return isinstance(v, float) and math.isnan(v)
+        train_with_points(trainer, callback, p.eval_at_start)
