@@ -7,7 +7,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis import bootstrap as bs
-from analysis import factorial, headtohead, power, problemtests, profiles, seedtests, selection, trajectories
+from analysis import factorial, headtohead, power, problemtests, profiles, seedtests, selection, trajectories, trend
 from analysis.aggregate import over_seeds
 from analysis.estimators import per_problem_scores, t_interval, variance_components
 from analysis.multiplicity import benjamini_hochberg, holm
@@ -91,6 +91,9 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         + tuple(skipped)
         + tuple(design["notes"]),
         broken_evaluations=broken,
+        trend=trend.trend(cat("seeds"), spec.trend[0], dict(spec.trend[2]), spec.trend[1], 1 - spec.alpha)
+        if spec.trend
+        else pd.DataFrame(),
         iterations={b["suite"]: b["iteration"] for b in blocks},
         selection=picks,
         trajectory=by_seed,

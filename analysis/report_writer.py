@@ -59,7 +59,7 @@ def write_report(
     paths = []
     optional = ("selection", "optimism", "trajectory", "trajectory_summary", "trajectory_comparisons", "profiles",
                 "factorial_anova", "factorial_effects", "head_to_head", "head_to_head_consistent",
-                "broken_evaluations")  # fmt: skip
+                "broken_evaluations", "trend")  # fmt: skip
     for name in ("conditions", "seeds", "variance", "comparisons", "problem_deltas", *optional):
         if name in optional and getattr(result, name).empty:
             continue  # e.g. no checkpoint selection in this study
@@ -153,6 +153,10 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
             "Trajectories (forgetting events between consecutive checkpoints; partial successes and error "
             "shares at the reported checkpoint; mean and t-interval over seeds)", result.trajectory_summary,
         )]  # fmt: skip
+    if len(result.trend):
+        r0 = result.trend.iloc[0]
+        blocks += [(f"Trend over {r0.level} (pp per {r0.per:g} {r0.level}: each seed's least-squares slope; mean, "
+                    "t-interval and p over seeds)", result.trend)]  # fmt: skip
     if len(result.head_to_head_consistent):
         blocks += [
             ("Head-to-head per seed (a task is solved at pass@1 >= 0.5; improved = solved by the treatment only)",

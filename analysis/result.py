@@ -57,6 +57,7 @@ class AnalysisResult:
     trajectory_comparisons: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, pair, quantity)
     profiles: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, condition, iteration, profile, key)
     broken_evaluations: pd.DataFrame = field(default_factory=pd.DataFrame)  # the format alarm, per (suite, condition)
+    trend: pd.DataFrame = field(default_factory=pd.DataFrame)  # per suite: seed-level slope over a numeric level
     head_to_head: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, comparison, seed): task flips
     head_to_head_consistent: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, comparison)
     factorial_anova: pd.DataFrame = field(default_factory=pd.DataFrame)  # per (suite, effect): repeated-measures F
@@ -82,6 +83,10 @@ class AnalysisResult:
         for r in self.comparisons.itertuples(index=False):
             base = f"{self._prefix(r.suite)}cmp/{safe_key(r.comparison)}/"
             for stat in COMPARISON_METRICS:
+                out[f"{base}{stat}"] = float(getattr(r, stat))
+        for r in self.trend.itertuples(index=False):
+            base = f"{self._prefix(r.suite)}trend/{safe_key(r.level)}/"
+            for stat in ("slope_pp", "ci_low_pp", "ci_high_pp", "p"):
                 out[f"{base}{stat}"] = float(getattr(r, stat))
         for r in self.broken_evaluations.itertuples(index=False):
             out[f"{self._prefix(r.suite)}alarm/broken_eval/{safe_key(r.condition)}"] = 1.0
@@ -139,6 +144,7 @@ class AnalysisResult:
             "trajectory_comparisons": records(self.trajectory_comparisons),
             "profiles": records(self.profiles),
             "broken_evaluations": records(self.broken_evaluations),
+            "trend": records(self.trend),
             "head_to_head": records(self.head_to_head),
             "head_to_head_consistent": records(self.head_to_head_consistent),
             "factorial_anova": records(self.factorial_anova),

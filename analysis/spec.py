@@ -36,6 +36,8 @@ class AnalysisSpec:
         (("reward", ("tests", "ruff", "combined")), ("optimizer", ("grpo", "gspo"))); empty = none.
     levels: (condition, its level of each factor) for the conditions in the design; the result's
         ``factorial_anova`` and ``factorial_effects`` analyse their seed scores (analysis/factorial.py).
+    trend: (level name, per, ((condition, value), ...)): a dose-response over conditions, e.g.
+        ("pairs", 500, (("p0", 0), ("p120", 120), ...)); the result's ``trend`` holds the seed-level slope.
     effect_of_interest_pp: smallest delta (pp) worth detecting; sets the 'no effect' margin.
         None = use each comparison's seed-level MDE at 80% power.
     power: power used for MDEs and seeds-needed.
@@ -55,6 +57,7 @@ class AnalysisSpec:
     select_on: str | None = None
     factors: tuple[tuple[str, tuple[str, ...]], ...] = ()
     levels: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    trend: tuple[str, float, tuple[tuple[str, float], ...]] | None = None
     effect_of_interest_pp: float | None = None
     power: float = 0.8
 

@@ -64,6 +64,7 @@ def run_analysis(
         select_on=study.select_on if study.select_on in set(outcomes["suite"]) else None,
         factors=study.factors,
         levels=study.levels,
+        trend=study.trend,
     )
     result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
     paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)

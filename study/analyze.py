@@ -70,7 +70,7 @@ def _from_study(path: Path) -> dict:
     metric, suite = spec_inputs(study.primary_metric.name)
     return {"baseline": study.baseline, "comparisons": study.comparisons, "metric": metric, "suite": suite,
             "family": study.family, "finals": study.finals(), "select_on": study.select_on,
-            "factors": study.factors, "levels": study.levels}  # fmt: skip
+            "factors": study.factors, "levels": study.levels, "trend": study.trend}  # fmt: skip
 
 
 @cli_errors
@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             select_on=given.get("select_on"),
             factors=given.get("factors", ()),
             levels=given.get("levels", ()),
+            trend=given.get("trend"),
             alpha=args.alpha,
             n_boot=args.n_boot,
             rng_seed=args.rng_seed,

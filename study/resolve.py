@@ -68,6 +68,7 @@ class ResolvedStudy(BaseModel):
     select_on: str | None = None
     factors: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a crossed design's factors and levels (space.factors)
     levels: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (condition, its level of each factor)
+    trend: tuple[str, float, tuple[tuple[str, float], ...]] | None = None  # (level, per, (condition, value)...)
     trials: tuple[TrialConfig, ...]
 
     @property
@@ -220,6 +221,7 @@ def resolve_study(
         family=space.family,
         select_on=space.select_on,
         **_design(space, conditions),
+        trend=(space.trend.name, space.trend.per, tuple(space.trend.values.items())) if space.trend else None,
         trials=tuple(trials),
     )
 

@@ -57,6 +57,14 @@ class OptunaSpec(_Frozen):
     params: dict[str, OptunaParam] = Field(min_length=1)
 
 
+class TrendSpec(_Frozen):
+    """A dose-response over conditions: each condition's value of a numeric level (analysis/trend.py)."""
+
+    name: str = Field(description="What the level is, e.g. pairs.")
+    per: float = Field(1.0, gt=0, description="The slope is reported in pp per this many units, e.g. 500.")
+    values: dict[str, float] = Field(min_length=2, description="condition -> its level, e.g. {p0: 0, p120: 120}.")
+
+
 class SearchSpace(_Frozen):
     """A validated study definition."""
 
@@ -83,6 +91,7 @@ class SearchSpace(_Frozen):
     )  # fmt: skip
     grid: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
     optuna: OptunaSpec | None = None
+    trend: TrendSpec | None = Field(None, description="A dose-response over conditions; the analysis adds its slope.")
     metrics: tuple[MetricSpec, ...] = Field(min_length=1)
     comparisons: tuple[tuple[str, str], ...] | None = None
     family: Literal["declared", "exploratory"] = "declared"
@@ -212,6 +221,11 @@ def _check_semantics(path: Path, space: SearchSpace) -> None:
                 )
         if pair[0] == pair[1]:
             raise UserError(f"{path}: comparisons.{i}: compares '{pair[0]}' with itself; name two conditions")
+    for cname in space.trend.values if space.trend else {}:
+        if cname not in space.conditions:
+            raise UserError(f"{path}: trend.values.{cname}: not a condition; use one of: {', '.join(names)}")
+    if space.trend is not None and (space.grid or space.optuna is not None):
+        raise UserError(f"{path}: trend: not with a grid or optuna block (conditions are expanded); remove one")
     if space.optuna is not None and space.grid:
         raise UserError(f"{path}: optuna: a space has either a grid or an optuna block, not both; remove one")
     kinds = sorted({space.kind_of(c) for c in names})  # shared keys must suit every condition's kind

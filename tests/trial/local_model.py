@@ -17,6 +17,7 @@ ARCHS = {
     "qwen2": ("Qwen2Config", "Qwen2ForCausalLM"),
     "qwen3": ("Qwen3Config", "Qwen3ForCausalLM"),
     "llama": ("LlamaConfig", "LlamaForCausalLM"),
+    "starcoder2": ("Starcoder2Config", "Starcoder2ForCausalLM"),
 }
 
 
@@ -54,6 +55,7 @@ def build_local_chat_model(path: Path, seed: int = 0, arch: str = "qwen2") -> Pa
         head_dim=16,
         max_position_embeddings=1024,
         eos_token_id=fast.eos_token_id,
+        bos_token_id=fast.eos_token_id,
         pad_token_id=fast.pad_token_id,
     )
     getattr(transformers, model_cls)(config).save_pretrained(path)

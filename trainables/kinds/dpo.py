@@ -114,7 +114,7 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
         trainer.args.max_steps = total
         callback.points = eval_steps(total, p.eval_points)
         facts["train/pairs_trained"] = float(kept)
-        record = {"pool": str(path), "pairs": p.pairs, "kept": kept, **info}
+        record = {"pool": str(path), **info, "pairs_asked": p.pairs, "pairs_kept_by_trl": kept}
         (cfg.trial_dir / "pairs.json").write_text(json.dumps(record, indent=1))
         train_with_points(trainer, callback, p.eval_at_start)
 
@@ -164,6 +164,13 @@ def pair_pool(
         return rows, stats(rows, len(problems))
 
     prompts = {t.problem_id: render_prompt(t, cfg.model, tokenizer) for t in problems}
+    if p.pool_path is not None:  # a pool of your own, re-verified; its prompts rendered from its tasks' text
+        from pathlib import Path
+
+        from trainables.kinds.dpo_pool import read_verified
+
+        rows, info = read_verified(Path(p.pool_path), executor)
+        return rows, info, Path(p.pool_path), {r.task_id: prompts.get(r.task_id, r.prompt) for r in rows}
     return (*cached(cfg.cache_dir / "dpo_pools", pool_key(body), make), prompts)
 
 

@@ -44,6 +44,10 @@ class DPOParams(KindParams):
         "random", description="Which M pairs a task keeps: a seeded draw, or the most differing lines (seed 002)."
     )
     pool_seed: int = Field(0, description="Seed of the pool's sampling, pair choice and order (a data seed).")
+    pool_path: str | None = Field(
+        None, description="A pool of your own: a JSONL file in the pool's format (trainables/kinds/dpo_pool.py, "
+        "PoolRow); every pair is re-verified in the sandbox and the ones that do not hold are dropped.",
+    )  # fmt: skip
     pool_policy: str = Field(
         "base", description="Who samples the candidates: base (this profile's model: on-policy) or another "
         "profile's name (off-policy, as seed document 002).",

@@ -43,12 +43,14 @@ class PoolRow:
     check: str | None
     entry_point: str
     io: list[list[str]]
+    setup: str = ""  # code the tests need first (MBPP's test imports)
 
 
 def problem_of(row: PoolRow) -> Problem:
     """The task a pool row is judged by (enough to re-verify its chosen and rejected in the sandbox)."""
     return Problem(problem_id=row.task_id, style=row.style, text="", entry_point=row.entry_point,  # type: ignore[arg-type]
-                   tests=tuple(row.tests), check=row.check, io=tuple((i, o) for i, o in row.io))  # fmt: skip
+                   tests=tuple(row.tests), check=row.check, io=tuple((i, o) for i, o in row.io),
+                   setup=row.setup)  # fmt: skip
 
 
 def line_difference(a: str, b: str) -> int:
@@ -80,6 +82,7 @@ def build(
                 task_id=problem.problem_id, style=problem.style, prompt=pair.prompt, chosen=pair.chosen,
                 rejected=pair.rejected, rejected_category=pair.rejected_category, tests=list(problem.tests),
                 check=problem.check, entry_point=problem.entry_point, io=[list(c) for c in problem.io],
+                setup=problem.setup,
             ))  # fmt: skip
     rng.shuffle(rows)
     return rows
@@ -98,6 +101,33 @@ def stats(rows: Sequence[PoolRow], n_tasks: int) -> dict[str, Any]:
         "pairs_per_task_max": counts[-1] if counts else 0,
         "rejected_categories": dict(collections.Counter(r.rejected_category.split(":")[0] for r in rows)),
     }
+
+
+def read_verified(path: Path, executor: Any) -> tuple[list[PoolRow], dict[str, Any]]:
+    """A pool file's rows whose chosen passes and rejected fails in the sandbox (in file order), and stats
+    with `dropped`: the rows that did not hold. One clear error for a missing or malformed file."""
+    from trainables.common.problems import DataUnavailable
+    from trainables.common.prompting import job
+
+    if not path.is_file():
+        raise DataUnavailable(f"dpo: pool_path {path} not found; point it at a JSONL pool (dpo_pool.PoolRow)")
+    rows = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(PoolRow(**json.loads(line)))
+            except (TypeError, ValueError) as err:
+                raise DataUnavailable(f"{path}:{n}: not a pool row ({err}); see trainables/kinds/dpo_pool.py") from None
+    jobs = [
+        job(problem_of(r), text, f"{side}{i}")
+        for i, r in enumerate(rows)
+        for side, text in (("c", r.chosen), ("r", r.rejected))
+    ]
+    results = executor.run(jobs)
+    kept = [
+        r for i, r in enumerate(rows) if results[2 * i].category == "pass" and results[2 * i + 1].category != "pass"
+    ]
+    return kept, {**stats(kept, len({r.task_id for r in rows})), "dropped": len(rows) - len(kept)}
 
 
 def pool_key(body: dict[str, Any]) -> str:
