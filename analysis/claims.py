@@ -169,11 +169,60 @@ class Claim(_Frozen):
         return self.improved is not None and self.regressed is not None
 
 
+class TrendPoint(_Frozen):
+    """One reported (level, result) point of a trend, e.g. 500 pairs -> 135 of 164 passed."""
+
+    value: float = Field(description="The level, e.g. the pair count.")
+    passed: int = Field(ge=0, description="Problems passed at that level (one run).")
+    name: str = ""
+
+
+class TrendReproduce(_Frozen):
+    """The study that re-runs a trend claim: a space with a `trend:` block over the same level."""
+
+    space: str = Field(min_length=1, description="search_spaces/<space>.yaml (it declares `trend:`).")
+    metric: str = Field(min_length=1, description="The space's metric whose suite the slope is read on.")
+    trainable: str | None = None
+
+
+class TrendClaim(_Frozen):
+    """A reported dose-response: the change of pass@k per `per` units of a level, read off single runs."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    source: Source
+    benchmark: str = Field(min_length=1)
+    metric: str = Field(description="pass@k of the points.")
+    n_problems: int = Field(ge=1, description="Problems each point was evaluated on.")
+    level: str = Field(min_length=1, description="What varies, e.g. pairs.")
+    per: float = Field(gt=0, description="The slope's unit: pp per this many of the level, e.g. 500.")
+    points: tuple[TrendPoint, ...] = Field(min_length=3, description="The reported points (one run each).")
+    reported_slope_pp: float = Field(description="The slope as the document states it (pp per `per`).")
+    notes: str = ""
+    reproduce: TrendReproduce | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _metric(cls, v: str) -> str:
+        if not _METRIC.match(v):
+            raise ValueError(f"'{v}' is not pass@k; use e.g. pass@1")
+        return v
+
+    @model_validator(mode="after")
+    def _points(self) -> TrendClaim:
+        if len({pt.value for pt in self.points}) < 2:
+            raise ValueError("points: a trend needs at least two distinct values of the level")
+        over = [pt for pt in self.points if pt.passed > self.n_problems]
+        if over:
+            raise ValueError(f"points: {over[0].passed} passed is more than n_problems {self.n_problems}")
+        return self
+
+
 class ClaimFile(_Frozen):
-    """A claims file: the claims of one document."""
+    """A claims file: the claims of one document (two-arm deltas) and its trend claims."""
 
     document: str = Field("", description="What the file covers.")
     claims: tuple[Claim, ...] = Field(min_length=1)
+    trends: tuple[TrendClaim, ...] = Field((), description="Dose-response claims (analysis/audit_trend.py).")
 
 
 def check_claim(c: Claim) -> None:

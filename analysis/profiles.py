@@ -52,7 +52,13 @@ def rollout_profiles(metrics: pd.DataFrame | None) -> pd.DataFrame:
     parts = m["metric"].str.removeprefix("train/").str.split("/", n=1)
     m["profile"] = parts.str[0].replace({"completion_length": "length"})
     m["key"] = parts.map(lambda p: p[1] if len(p) > 1 else "completion_tokens")
-    return _over_seeds(m.assign(suite="rollouts"))
+    # a kind that did not occur in a seed's rollouts is not logged there: it is a share of 0, not a gap
+    keys = ["condition", "seed", "iteration"]
+    counts = m[m["profile"] != "length"].set_index([*keys, "profile", "key"])["value"]
+    counts = counts.groupby(level=list(range(5))).mean().unstack(["profile", "key"]).fillna(0.0)
+    filled = counts.stack(["profile", "key"], future_stack=True).rename("value").reset_index()
+    long = pd.concat([filled, m[m["profile"] == "length"][[*keys, "profile", "key", "value"]]], ignore_index=True)
+    return _over_seeds(long.assign(suite="rollouts"))
 
 
 def _over_seeds(per_seed: pd.DataFrame) -> pd.DataFrame:

@@ -31,5 +31,5 @@ def trend(seeds: pd.DataFrame, name: str, values: dict[str, float], per: float, 
         res = paired_t_test(slopes * per * 100, level)
         rows.append({"suite": suite, "level": name, "per": per, "n_seeds": len(slopes), "n_conditions": len(x),
                      "slope_pp": res.delta, "ci_low_pp": res.ci_low, "ci_high_pp": res.ci_high, "p": res.p,
-                     "seed_slopes_pp": " ".join(f"{s * per * 100:+.2f}" for s in slopes)})  # fmt: skip
+                     "seed_slopes_pp": " ".join(f"{s * per * 100:.9g}" for s in slopes)})  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)

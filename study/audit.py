@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from analysis.claims import Claim, ClaimError, ClaimFile, check_claim
+from analysis.claims import Claim, ClaimError, ClaimFile, TrendClaim, check_claim
 from study.cli import Parser, positive_int
 from study.errors import UserError, cli_errors
 from study.layout import OUTCOMES_FILE, STUDY_FILE
@@ -97,6 +97,24 @@ def load_claims(path: Path) -> list[LoadedClaim]:
     return loaded
 
 
+def load_trends(path: Path) -> list[TrendClaim]:
+    """Every trend claim (a file's `trends:`) under ``path``; the files were validated by load_claims."""
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
+    trends = [t for f in files for t in ClaimFile.model_validate(load_yaml(f)).trends]
+    ids = [t.id for t in trends]
+    for t in trends:
+        if ids.count(t.id) > 1:
+            raise UserError(f"trend {t.id}: the id is used twice; rename one")
+        if t.reproduce is not None:
+            space = _space(t.reproduce.space).space
+            if space.trend is None or space.trend.name != t.level:
+                raise UserError(
+                    f"trend {t.id}: reproduce.space {t.reproduce.space} declares no trend over '{t.level}'; "
+                    "add a trend: block to the space or fix the claim"
+                )
+    return trends
+
+
 def _planned(claim: Claim) -> str | None:
     """The planned trainer kind a claim's re-run waits for, or None when it can run today."""
     from trainables.kinds import KINDS, PLANNED
@@ -169,16 +187,26 @@ def main(argv: list[str] | None = None) -> int:
             f"{(rerun_only or ['--smoke'])[0]}: only applies with --rerun CLAIM_ID; add it or drop the flag"
         )
     claims = load_claims(args.claims)
+    trends = load_trends(args.claims)
+    clash = sorted({t.id for t in trends} & {item.claim.id for item in claims})
+    if clash:
+        raise UserError(f"trend {clash[0]}: a claim has the same id; rename one")
     if args.rerun:
         args.seeds = args.seeds or DEFAULT_SEEDS
-        return rerun(claims, args)
+        trend = next((t for t in trends if t.id == args.rerun), None)
+        return rerun_trend(trend, args) if trend is not None else rerun(claims, args)
     from analysis.audit import audit_claim
     from analysis.audit_table import audit_json, render_table
+    from analysis.audit_trend import audit_trend
 
     audits = [audit_claim(item.claim) for item in claims]
+    trend_audits = [audit_trend(t) for t in trends]
     print(render_table(audits))
+    if trend_audits:
+        print("\ntrends (slope of the points' rates over the level, least squares):")
+        print("\n".join(a.line() for a in trend_audits))
     if args.json:
-        _write_json(args.json, audit_json(audits))
+        _write_json(args.json, {**audit_json(audits), "trends": [a.to_json() for a in trend_audits]})
     return 0
 
 
@@ -224,18 +252,65 @@ def rerun(claims: list[LoadedClaim], args: argparse.Namespace) -> int:
     args.profile = args.profile or _space(r.space).space.profile or "tiny"  # as study.run would choose
     profile = load_profile(args.profile)
     out = (args.out or Path("out") / "audit" / claim.id).resolve()
-    cmd = [sys.executable, "-m", "study.run", "--space", r.space, "--seeds", str(args.seeds)]
+    code = _run_study(r.space, out, args, claim.id)
+    return code or _place_and_log(claim, out, profile, args)
+
+
+def rerun_trend(trend: TrendClaim, args: argparse.Namespace) -> int:
+    """Run the trend's study and place the reported slope against its seed-level slope (printed, JSON)."""
+    from analysis import AnalysisInputError, AnalysisSpec, analyze, read_table
+    from analysis.audit_trend import place_trend
+    from study.analysis_run import spec_inputs
+    from study.profile import load_profile
+    from study.resolve import ResolvedStudy
+
+    r = trend.reproduce
+    if r is None:
+        raise UserError(f"--rerun {trend.id}: the trend has no reproduce block (no study re-runs it)")
+    args.profile = args.profile or _space(r.space).space.profile or "tiny"
+    out = (args.out or Path("out") / "audit" / trend.id).resolve()
+    code = _run_study(r.space, out, args, trend.id)
+    if code:
+        return code
+    study = ResolvedStudy.model_validate(json.loads((out / STUDY_FILE).read_text())["study"])
+    metric, suite = spec_inputs(r.metric)
+    spec = AnalysisSpec(baseline=study.baseline, metric=metric, suite=suite, finals=study.finals(),
+                        trend=study.trend, n_boot=200)  # fmt: skip
+    try:
+        result = analyze(read_table(out / OUTCOMES_FILE), spec)
+    except AnalysisInputError as err:
+        raise UserError(f"--rerun {trend.id}: {err}") from None
+    rows = result.trend[result.trend["suite"] == result.primary_suite]
+    if rows.empty:
+        raise UserError(f"--rerun {trend.id}: the study gave no trend on suite {result.primary_suite}")
+    placed = place_trend(trend, rows.iloc[0].to_dict())
+    _write_json(
+        args.json or out / "audit" / f"{trend.id}.json", {"trend": trend.model_dump(mode="json"), "placement": placed}
+    )
+    where = "inside" if placed["inside_t_interval"] else "OUTSIDE" if placed["inside_t_interval"] is False else "n/a"
+    f = lambda v, spec="+.2f": "n/a" if v is None else format(v, spec)  # noqa: E731  (NaN is None in JSON)
+    print(f"trend {trend.id}: reported {trend.reported_slope_pp:+.2f} pp per {trend.per:g} {trend.level}; re-run "
+          f"{f(placed['slope_pp'])} [{f(placed['ci_low_pp'])}, {f(placed['ci_high_pp'])}] over {placed['n_seeds']} "
+          f"seeds (reported {where}; p vs 0 {f(placed['p_vs_zero'], '.3g')})")  # fmt: skip
+    for note in _context_notes(load_profile(args.profile), suite, args.smoke):
+        print(f"  note: {note}")
+    return 0
+
+
+def _run_study(space: str, out: Path, args: argparse.Namespace, claim_id: str) -> int:
+    """`python -m study.run` for a re-run (resumed when the folder holds it already); its exit code."""
+    cmd = [sys.executable, "-m", "study.run", "--space", space, "--seeds", str(args.seeds)]
     cmd += ["--profile", args.profile, "--out", str(out)] + (["--smoke"] if args.smoke else [])
     if (out / STUDY_FILE).is_file():
         cmd.append("--resume")  # the same study already (partly) ran here: finish it instead of starting over
-    print(f"audit {claim.id}: python {' '.join(cmd[1:])}", flush=True)
+    print(f"audit {claim_id}: python {' '.join(cmd[1:])}", flush=True)
     repo = str(Path(__file__).resolve().parent.parent)  # study.run importable whatever the cwd
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
     code = subprocess.run(cmd, check=False, env=env).returncode
     if code != 0 or not (out / OUTCOMES_FILE).is_file():
         print(f"error: study.run exited with code {code}; the study folder is {out}", file=sys.stderr)
         return code or 1
-    return _place_and_log(claim, out, profile, args)
+    return 0
 
 
 def _place_and_log(claim: Claim, out: Path, profile: Profile, args: argparse.Namespace) -> int:

@@ -64,6 +64,13 @@ class TrendSpec(_Frozen):
     per: float = Field(1.0, gt=0, description="The slope is reported in pp per this many units, e.g. 500.")
     values: dict[str, float] = Field(min_length=2, description="condition -> its level, e.g. {p0: 0, p120: 120}.")
 
+    @field_validator("values")
+    @classmethod
+    def _distinct(cls, v: dict[str, float]) -> dict[str, float]:
+        if len(set(v.values())) < 2:
+            raise ValueError("a trend needs at least two distinct level values")
+        return v
+
 
 class SearchSpace(_Frozen):
     """A validated study definition."""

@@ -65,3 +65,13 @@ def test_rollout_profiles_and_the_report_figure(tmp_path: Path) -> None:
     paths = write_report(res, tmp_path, metrics_df=metrics)
     assert (tmp_path / "profiles_test.png").is_file() and (tmp_path / "profiles_rollouts.png").is_file()
     assert tmp_path / "profiles.csv" in paths
+
+
+def test_a_kind_missing_from_a_seeds_rollouts_counts_as_zero() -> None:
+    metrics = pd.DataFrame([
+        {"condition": "A", "seed": 0, "iteration": 1, "metric": "train/error/timeout", "value": 0.2},
+        {"condition": "A", "seed": 0, "iteration": 1, "metric": "train/error/pass", "value": 0.8},
+        {"condition": "A", "seed": 1, "iteration": 1, "metric": "train/error/pass", "value": 1.0},
+    ])  # fmt: skip
+    got = rollout_profiles(metrics).set_index(["profile", "key"])["value"]
+    assert got[("error", "timeout")] == pytest.approx(0.1) and got[("error", "pass")] == pytest.approx(0.9)

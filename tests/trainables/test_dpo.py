@@ -88,3 +88,5 @@ def test_divergence_alarm() -> None:
     assert dpo.divergence({"train/loss": 18.2}, 2.0) == {"train/alarm_divergence": 1.0}
     assert dpo.divergence({"train/loss": 0.69}, 2.0) == {"train/alarm_divergence": 0.0}
     assert dpo.divergence({"train/loss": float("inf")}, 2.0) == {"train/alarm_divergence": 1.0}
+    assert dpo.divergence({"train/loss": float("nan")}, 2.0) == {"train/alarm_divergence": 1.0}  # diverged to NaN
+    assert dpo.divergence({}, 2.0) == {}  # no loss logged: no verdict

@@ -55,7 +55,7 @@ def defines(program: str, name: str) -> bool:
     """Whether `program` parses and binds `name` at module level (a def, class, assignment or import)."""
     try:
         tree = ast.parse(program)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
@@ -75,7 +75,7 @@ def well_formed(problem: Problem, program: str) -> bool:
     if problem.io or not problem.entry_point:
         try:
             ast.parse(program)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
             return False
         return True
     return defines(program, problem.entry_point)

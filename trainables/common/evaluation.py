@@ -63,9 +63,8 @@ def evaluate(
         )
         programs = [program(p, r.completion) for p, samples in zip(problems, rollouts, strict=True) for r in samples]
         codes = iter(lint_codes(programs))
-        formed = iter(
-            [well_formed(p, prog) for p, prog in zip([p for p in problems for _ in range(n)], programs, strict=True)]
-        )
+        flat = [(p, r) for p, samples in zip(problems, rollouts, strict=True) for r in samples]
+        formed = iter([r.passed_all or well_formed(p, prog) for (p, r), prog in zip(flat, programs, strict=True)])
         for p, samples, lengths in zip(problems, rollouts, out.lengths, strict=True):
             rows += [
                 {"condition": condition, "seed": seed, "iteration": iteration, "suite": suite,

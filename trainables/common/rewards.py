@@ -197,7 +197,7 @@ def ruff_rewards(
     for problem, prog, found, result in zip(problems, programs, codes, results, strict=True):
         if exec_reward(result) is None:  # unjudgeable: no component may score it (TRL nansums the rest)
             out.append(None)
-        elif not well_formed(problem, prog):
+        elif result.category != verdicts.PASS and not well_formed(problem, prog):
             out.append(-1.0)
         else:
             out.append(lint_reward(found, params.ruff_weights, params.ruff_scale))

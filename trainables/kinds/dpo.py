@@ -104,6 +104,8 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
             callbacks=[callback],
         )
         kept = len(trainer.train_dataset)  # TRL drops pairs whose prompt alone reaches max_length
+        if kept == 0:
+            raise ValueError(f"dpo: every pair's prompt reaches max_length={p.max_length} tokens; raise max_length")
         per_step = p.batch_size * p.grad_accum
         total = p.steps if p.budget == "steps" else max(1, math.ceil(math.ceil(kept / per_step) * p.epochs))
         if total < p.eval_points:
@@ -120,10 +122,13 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
 
 
 def divergence(metrics: dict[str, float], alarm_loss: float) -> dict[str, float]:
-    """train/alarm_divergence = 1 when a point's mean loss is not finite or above `alarm_loss` (seed 002's 3B
-    run ended at loss 18.2 with pass@1 down 13.5 pp)."""
-    loss = metrics.get("train/loss", math.nan)
-    return {"train/alarm_divergence": float(not math.isnan(loss) and (not math.isfinite(loss) or loss > alarm_loss))}
+    """train/alarm_divergence = 1 when a point's mean loss is not finite (NaN included) or above `alarm_loss`
+    (seed 002's 3B run ended at loss 18.2 with pass@1 down 13.5 pp). The threshold is for sigmoid DPO
+    (which starts at ln 2); with loss: rpo the logged loss includes rpo_alpha x NLL: raise alarm_loss."""
+    if "train/loss" not in metrics:
+        return {}
+    loss = metrics["train/loss"]
+    return {"train/alarm_divergence": float(not (math.isfinite(loss) and loss <= alarm_loss))}
 
 
 def pair_pool(
@@ -165,20 +170,31 @@ def pair_pool(
 
     prompts = {t.problem_id: render_prompt(t, cfg.model, tokenizer) for t in problems}
     if p.pool_path is not None:  # a pool of your own, re-verified; its prompts rendered from its tasks' text
+        import hashlib
         from pathlib import Path
 
         from trainables.kinds.dpo_pool import read_verified
 
-        rows, info = read_verified(Path(p.pool_path), executor)
-        return rows, info, Path(p.pool_path), {r.task_id: prompts.get(r.task_id, r.prompt) for r in rows}
+        source_file = Path(p.pool_path)
+        file_key = pool_key({"file": hashlib.sha256(source_file.read_bytes()).hexdigest(), "sandbox": cfg.sandbox_mode}
+                            ) if source_file.is_file() else "missing"  # fmt: skip
+        # verified once per file (cached like a built pool): every condition and a resume read the same pairs
+        rows, info, path = cached(cfg.cache_dir / "dpo_pools", f"file-{file_key}",
+                                  lambda: read_verified(source_file, executor))  # fmt: skip
+        return rows, info, path, {r.task_id: prompts.get(r.task_id, r.prompt) for r in rows}
     return (*cached(cfg.cache_dir / "dpo_pools", pool_key(body), make), prompts)
 
 
 def _fingerprint(source: str) -> str:
-    """A hub id as it is; a local model folder by its config and weights' sizes and names (cheap, stable)."""
+    """A hub id as it is; a local model folder by its path, config hash and its files' names, sizes and
+    modification times (cheap; a retrained model in the same folder is a new fingerprint)."""
+    import hashlib
     from pathlib import Path
 
     folder = Path(source)
     if not folder.is_dir():
         return source
-    return folder.name + ";" + ";".join(f"{f.name}:{f.stat().st_size}" for f in sorted(folder.iterdir()) if f.is_file())
+    parts = [f"{f.name}:{f.stat().st_size}:{f.stat().st_mtime_ns}" for f in sorted(folder.iterdir()) if f.is_file()]
+    config = folder / "config.json"
+    digest = hashlib.sha256(config.read_bytes()).hexdigest()[:16] if config.is_file() else ""
+    return ";".join([str(folder.resolve()), digest, *parts])

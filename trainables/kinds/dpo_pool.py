@@ -118,15 +118,14 @@ def read_verified(path: Path, executor: Any) -> tuple[list[PoolRow], dict[str, A
                 rows.append(PoolRow(**json.loads(line)))
             except (TypeError, ValueError) as err:
                 raise DataUnavailable(f"{path}:{n}: not a pool row ({err}); see trainables/kinds/dpo_pool.py") from None
-    jobs = [
-        job(problem_of(r), text, f"{side}{i}")
-        for i, r in enumerate(rows)
-        for side, text in (("c", r.chosen), ("r", r.rejected))
-    ]
+    try:
+        jobs = [job(problem_of(r), text, f"{side}{i}") for i, r in enumerate(rows)
+                for side, text in (("c", r.chosen), ("r", r.rejected))]  # fmt: skip
+    except (TypeError, ValueError) as err:
+        raise DataUnavailable(f"{path}: a row cannot be judged ({err}); see trainables/kinds/dpo_pool.py") from None
     results = executor.run(jobs)
-    kept = [
-        r for i, r in enumerate(rows) if results[2 * i].category == "pass" and results[2 * i + 1].category != "pass"
-    ]
+    real = lambda c: c not in ("pass", "sandbox_error")  # noqa: E731  (a sandbox fault says nothing of the program)
+    kept = [r for i, r in enumerate(rows) if results[2 * i].category == "pass" and real(results[2 * i + 1].category)]
     return kept, {**stats(kept, len({r.task_id for r in rows})), "dropped": len(rows) - len(kept)}
 
 

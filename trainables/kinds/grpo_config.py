@@ -21,7 +21,8 @@ GSPO_RECIPE = {
     "steps_per_generation": 4,
 }
 """TRL's GSPO recipe (paper index): sequence-level ratios, a tight asymmetric clip, no KL, and four
-optimizer steps per generation batch, so that training is off-policy: fully on-policy (the TRL
+optimizer steps per generation batch (steps_per_generation is 4 x grad_accum micro-steps), so that
+training is off-policy: fully on-policy (the TRL
 default), every ratio is 1 and GSPO's gradient equals GRPO's (research note dpo-sft-gspo-ruff.md)."""
 
 RUFF_WEIGHTS = {
@@ -104,7 +105,25 @@ class GRPOParams(KindParams):
     @classmethod
     def condition_defaults(cls, values: dict[str, Any]) -> dict[str, Any]:
         """Defaults of a condition from its own values, above the profile's (the GSPO recipe)."""
-        return dict(GSPO_RECIPE) if values.get("optimizer") == "gspo" else {}
+        if values.get("optimizer") != "gspo":
+            return {}
+        # TRL counts steps_per_generation in micro-steps: 4 optimizer steps per generation batch whatever
+        # the accumulation (with grad_accum 4, a recipe of 4 would be one step: on-policy, GRPO again)
+        return {
+            **GSPO_RECIPE,
+            "steps_per_generation": GSPO_RECIPE["steps_per_generation"] * int(values.get("grad_accum", 1)),
+        }
+
+    @field_validator("ruff_select", "ruff_ignore")
+    @classmethod
+    def _known_rules(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        from trainables.common.lint import rule_categories
+
+        codes = rule_categories()
+        for sel in v:
+            if sel != "ALL" and not any(code.startswith(sel) for code in codes):
+                raise ValueError(f"'{sel}' selects no ruff rule; use rule codes or prefixes, e.g. F401 or E")
+        return v
 
     @field_validator("ruff_weights")
     @classmethod
