@@ -78,6 +78,13 @@ def test_bad_input_gets_one_line_errors(lcb: Path, tmp_path: Path):
     bad.write_text(json.dumps({"question_id": "x"}) + "\n")
     with pytest.raises(DataUnavailable, match=r"bad.jsonl:1: not a code_generation_lite row \(missing"):
         load(suite(bad))
+    row = json.loads((lcb / "test.jsonl").read_text().splitlines()[0])
+    (tmp_path / "corrupt.jsonl").write_text(json.dumps({**row, "private_test_cases": "eJzLSM3JyQcABiwCFQ=="}) + "\n")
+    with pytest.raises(DataUnavailable, match=r"corrupt.jsonl:1: unreadable test cases"):
+        load(suite(tmp_path / "corrupt.jsonl"))
+    (tmp_path / "date.jsonl").write_text(json.dumps({**row, "contest_date": "last spring"}) + "\n")
+    with pytest.raises(DataUnavailable, match=r"date.jsonl:1: not a code_generation_lite row"):
+        load(suite(tmp_path / "date.jsonl"))
     with pytest.raises(DataUnavailable, match="no stdin problems match"):
         load(suite(lcb, date_from="2030-01-01"))
     with pytest.raises(ValidationError, match="only a livecodebench suite takes these"):

@@ -18,7 +18,7 @@ import json
 import os
 import pickle
 import zlib
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from trainables.common.specs import SuiteSpec
 
 LCB_ENV = "CODEABLATE_LCB_DIR"
 HUB_ID = "livecodebench/code_generation_lite"
+FIELDS = ("question_id", "question_content", "platform", "contest_date", "public_test_cases", "private_test_cases")
 FILES = ("test.jsonl", "test2.jsonl", "test3.jsonl", "test4.jsonl", "test5.jsonl", "test6.jsonl")
 
 
@@ -71,15 +72,15 @@ def lcb_dir_from(flag: Path | None) -> Path | None:
 def load(spec: SuiteSpec) -> tuple[Problem, ...]:
     """The suite's problems, ordered by (contest date, question id), filtered by its spec."""
     problems = []
-    for row in _rows(spec):
+    for where, row in _rows(spec):  # filtered first: only the kept rows' tests are decoded
         if spec.platforms and row["platform"] not in spec.platforms:
             continue
-        if spec.difficulties and row["difficulty"] not in spec.difficulties:
+        if spec.difficulties and row.get("difficulty") not in spec.difficulties:
             continue
-        day = _contest_day(row)
+        day = row["_day"]
         if (spec.date_from and day < spec.date_from) or (spec.date_to and day > spec.date_to):
             continue
-        problem = _problem(row)
+        problem = _problem(row, where)
         if problem is not None:
             problems.append((day, problem))
     if not problems:
@@ -92,7 +93,7 @@ def load(spec: SuiteSpec) -> tuple[Problem, ...]:
     return tuple(p for _, p in problems)
 
 
-def _rows(spec: SuiteSpec) -> list[dict[str, Any]]:
+def _rows(spec: SuiteSpec) -> list[tuple[str, dict[str, Any]]]:
     names = release_files(spec.release)
     where = Path(spec.path) if spec.path else None
     if where is None:
@@ -125,36 +126,32 @@ def _hub_file(name: str, suite: str) -> Path:
         ) from None
 
 
-def _read(path: Path) -> list[dict[str, Any]]:
+def _read(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """(file:line, row) with the row's contest day parsed; its tests are decoded later, if it is kept."""
     rows = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
-            missing = [f for f in ("question_id", "question_content", "platform", "contest_date") if f not in row]
+            missing = [f for f in FIELDS if f not in row]
             if missing:
                 raise ValueError(f"missing {', '.join(missing)}")
-            row["_tests"] = decode_tests(row["public_test_cases"]) + decode_tests(row["private_test_cases"])
-        except (ValueError, KeyError, TypeError, zlib.error, pickle.UnpicklingError, EOFError) as err:
+            row["_day"] = datetime.fromisoformat(str(row["contest_date"])).date()
+        except (ValueError, TypeError) as err:
             raise DataUnavailable(f"{path}:{n}: not a code_generation_lite row ({err}); check the file") from None
-        rows.append(row)
+        rows.append((f"{path}:{n}", row))
     return rows
 
 
-def _contest_day(row: dict[str, Any]) -> date:
-    return datetime.fromisoformat(str(row["contest_date"])).date()
-
-
-def _problem(row: dict[str, Any]) -> Problem | None:
+def _problem(row: dict[str, Any], where: str) -> Problem | None:
     """A stdin problem (public cases first, then private); None for a problem with functional tests."""
-    tests = row["_tests"]
-    if not tests or any(t.get("testtype", "stdin") != "stdin" for t in tests):
-        return None
-    return Problem(
-        problem_id=f"lcb/{row['question_id']}",
-        style="lcb",
-        text=str(row["question_content"]),
-        entry_point="",
-        io=tuple((str(t["input"]), str(t["output"])) for t in tests),
-    )
+    try:
+        tests = decode_tests(row["public_test_cases"]) + decode_tests(row["private_test_cases"])
+        if not tests or any(t.get("testtype", "stdin") != "stdin" for t in tests):
+            return None
+        io = tuple((str(t["input"]), str(t["output"])) for t in tests)
+    except Exception as err:  # corrupt compressed tests fail in many ways (zlib, pickle, struct, types)
+        raise DataUnavailable(f"{where}: unreadable test cases ({type(err).__name__}); check the file") from None
+    return Problem(problem_id=f"lcb/{row['question_id']}", style="lcb", text=str(row["question_content"]),
+                   entry_point="", io=io)  # fmt: skip

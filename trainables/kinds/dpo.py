@@ -181,6 +181,8 @@ def pair_pool(
         # verified once per file (cached like a built pool): every condition and a resume read the same pairs
         rows, info, path = cached(cfg.cache_dir / "dpo_pools", f"file-{file_key}",
                                   lambda: read_verified(source_file, executor))  # fmt: skip
+        # a task outside the profile's train pool keeps the file's own prompt (counted: its format may differ)
+        info = {**info, "rows_outside_train_pool": sum(r.task_id not in prompts for r in rows)}
         return rows, info, path, {r.task_id: prompts.get(r.task_id, r.prompt) for r in rows}
     return (*cached(cfg.cache_dir / "dpo_pools", pool_key(body), make), prompts)
 
