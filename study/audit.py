@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 import subprocess
 import sys
@@ -29,7 +30,6 @@ from study.yamlio import format_validation_error, load_yaml
 from trainables.common.metrics import BASE_ARM
 
 if TYPE_CHECKING:
-    from analysis.audit_rerun import Placement
     from study.profile import Profile
     from study.space import LoadedSpace
 
@@ -284,9 +284,10 @@ def rerun_trend(trend: TrendClaim, args: argparse.Namespace) -> int:
     if rows.empty:
         raise UserError(f"--rerun {trend.id}: the study gave no trend on suite {result.primary_suite}")
     placed = place_trend(trend, rows.iloc[0].to_dict())
-    _write_json(
-        args.json or out / "audit" / f"{trend.id}.json", {"trend": trend.model_dump(mode="json"), "placement": placed}
-    )
+    json_path = args.json or out / "audit" / f"{trend.id}.json"
+    _write_json(json_path, {"trend": trend.model_dump(mode="json"), "placement": placed})
+    metrics = {k: float(v) for k, v in placed.items() if isinstance(v, (int, float)) and math.isfinite(v)}
+    run_id = _log(trend, out, json_path, args, metrics, {"audit.trend_level": trend.level})
     where = "inside" if placed["inside_t_interval"] else "OUTSIDE" if placed["inside_t_interval"] is False else "n/a"
     f = lambda v, spec="+.2f": "n/a" if v is None else format(v, spec)  # noqa: E731  (NaN is None in JSON)
     print(f"trend {trend.id}: reported {trend.reported_slope_pp:+.2f} pp per {trend.per:g} {trend.level}; re-run "
@@ -294,6 +295,7 @@ def rerun_trend(trend: TrendClaim, args: argparse.Namespace) -> int:
           f"seeds (reported {where}; p vs 0 {f(placed['p_vs_zero'], '.3g')})")  # fmt: skip
     for note in _context_notes(load_profile(args.profile), suite, args.smoke):
         print(f"  note: {note}")
+    print(f"MLflow audit run {run_id}" if run_id else "MLflow: this audit of these outcomes was logged already")
     return 0
 
 
@@ -329,7 +331,8 @@ def _place_and_log(claim: Claim, out: Path, profile: Profile, args: argparse.Nam
     doc = {"claim": claim.model_dump(mode="json"), "placement": placement.to_json(), "context": list(notes)}
     json_path = args.json or out / "audit" / f"{claim.id}.json"
     _write_json(json_path, doc)
-    run_id = _log(claim, placement, out, json_path, args)
+    extra = {"audit.verdict": placement.analysis_verdict, "audit.problem_test": placement.problem_test}
+    run_id = _log(claim, out, json_path, args, placement.mlflow_metrics(), extra)
     print(render_placement(placement, notes))
     print(f"MLflow audit run {run_id}" if run_id else "MLflow: this audit of these outcomes was logged already")
     return 0
@@ -349,7 +352,14 @@ def _context_notes(profile: Profile, suite: str | None, smoke: bool) -> tuple[st
     return tuple(notes)
 
 
-def _log(claim: Claim, placement: Placement, out: Path, json_path: Path, args: argparse.Namespace) -> str | None:
+def _log(
+    claim: Claim | TrendClaim,
+    out: Path,
+    json_path: Path,
+    args: argparse.Namespace,
+    metrics: dict[str, float],
+    extra: dict[str, str],
+) -> str | None:
     """The audit run under the study run (kind=audit, claim id); None when these outcomes were audited already."""
     from study.analysis_run import OUTCOMES_SHA
     from study.tracking import KIND, Tracker, flatten
@@ -367,9 +377,8 @@ def _log(claim: Claim, placement: Placement, out: Path, json_path: Path, args: a
         return None
     params = flatten("claim", claim.model_dump(mode="json", exclude_none=True))
     params |= {"audit.profile": args.profile, "audit.seeds": str(args.seeds), "audit.smoke": str(args.smoke)}
-    params |= {"audit.verdict": placement.analysis_verdict, "audit.problem_test": placement.problem_test}
-    run_id = tracker.audit_run(study_run.info.run_id, f"{r.space}__audit__{claim.id}", tags, params)
-    tracker.log_summary(run_id, placement.mlflow_metrics())
+    run_id = tracker.audit_run(study_run.info.run_id, f"{r.space}__audit__{claim.id}", tags, params | extra)
+    tracker.log_summary(run_id, metrics)
     tracker.log_artifacts(run_id, [json_path], subdir="audit")
     tracker.finish(run_id)
     return run_id

@@ -6,6 +6,7 @@ STUDY_FILE = "study.json"  # study id, space, profile, flags, trial keys: what -
 TRIALS_DIR = "trials"  # trials/<trial key>/ : results, outcomes, checkpoints, DONE marker
 BASE_EVAL_DIR = "base_eval"  # base_eval/<key>/ : an iteration-0 evaluation shared by a seed's conditions
 RESULTS_FILE = "results.jsonl"  # one reported result per line (per iteration)
+NODE_FILE = "node.jsonl"  # one line per attempt: Ray node id, host name, pid
 DONE_FILE = "DONE.json"  # written last by a trial that ran to completion
 RAY_DIR = "ray"  # Ray Tune storage_path
 # mlflow.db and mlartifacts/ (the default MLflow store) are named in study/tracking.py

@@ -14,12 +14,17 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from study.layout import DONE_FILE, RESULTS_FILE
+from study.layout import DONE_FILE, NODE_FILE, RESULTS_FILE
 from study.summary import trial_results
 from trainables.common import checkpoints
 from trainables.common.checkpoints import Checkpoint
 from trainables.common.config import TrialConfig
 from trainables.kinds import KINDS
+
+FAULT_ENV = "CODEABLATE_FAULT_TRIAL"
+"""Fault injection for tests and drills: a trial whose key starts with this value raises at its start."""
+NODE_ID = "ray_node_id"
+HOST = "ray_host"
 
 
 class Hooks(Protocol):
@@ -29,6 +34,7 @@ class Hooks(Protocol):
     def result(self, key: str, result: dict[str, Any]) -> None: ...
     def completed(self, key: str) -> None: ...
     def errored(self, key: str, message: str) -> None: ...
+    def retrying(self, key: str, message: str, failures: int) -> None: ...
 
 
 class TuneReporter:
@@ -37,6 +43,7 @@ class TuneReporter:
     def __init__(self, cfg: TrialConfig) -> None:
         self.cfg = cfg
         self.started = time.monotonic()
+        self.node = record_node(cfg.trial_dir)
 
     def report(self, metrics: dict[str, float], checkpoint_dir: Path | None) -> None:
         from ray import tune
@@ -44,7 +51,7 @@ class TuneReporter:
         metrics = {**metrics, "trial_s": time.monotonic() - self.started}
         self._append(metrics)
         ckpt = tune.Checkpoint.from_directory(str(checkpoint_dir)) if checkpoint_dir else None
-        tune.report(metrics, checkpoint=ckpt)
+        tune.report({**metrics, **self.node}, checkpoint=ckpt)  # the node rides along: the driver tags the run
 
     def _append(self, metrics: dict[str, float]) -> None:
         with (self.cfg.trial_dir / RESULTS_FILE).open("a") as fh:
@@ -69,6 +76,19 @@ class TuneReporter:
         return best
 
 
+def record_node(trial_dir: Path) -> dict[str, str]:
+    """Where this attempt of the trial runs (Ray node id, host name, pid), appended to the trial folder's
+    node.jsonl (one line per attempt: a retry may land on another node) and returned for the results."""
+    import socket
+
+    import ray
+
+    node = {NODE_ID: ray.get_runtime_context().get_node_id(), HOST: socket.gethostname()}
+    with (trial_dir / NODE_FILE).open("a") as fh:
+        fh.write(json.dumps({**node, "pid": os.getpid(), "at": time.time()}) + "\n")
+    return node
+
+
 def _local_dir(ckpt: Any) -> Path:
     """Ray's checkpoint folder itself when storage is local (no copy); else a downloaded copy."""
     fs = getattr(ckpt, "filesystem", None)
@@ -81,6 +101,9 @@ def trial_function(config: dict[str, Any], trials: dict[str, str]) -> None:
     """The Tune function trainable: resolve the trial's config, run its trainer kind, mark it done."""
     cfg = TrialConfig.model_validate_json(trials[config["trial_key"]])
     cfg.trial_dir.mkdir(parents=True, exist_ok=True)
+    fault = os.environ.get(FAULT_ENV)
+    if fault and cfg.key.startswith(fault):
+        raise RuntimeError(f"injected fault: {FAULT_ENV}={fault} matches this trial")
     started = time.monotonic()
     KINDS[cfg.trainable].run_function()(cfg, TuneReporter(cfg))
     done = {"trial_key": cfg.key, "duration_s": time.monotonic() - started, "finished_at": time.time()}
@@ -106,6 +129,10 @@ def _callback(hooks: Hooks) -> Any:
 
         def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
             hooks.errored(trial.config["trial_key"], _error_line(trial))
+
+        def on_trial_recover(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+            failures = int(getattr(trial.run_metadata, "num_failures", 0))
+            hooks.retrying(trial.config["trial_key"], _error_line(trial), failures)
 
     return StudyCallback()
 
@@ -172,6 +199,35 @@ def run_trials(
     finally:
         if started_here:
             ray.shutdown()
+
+
+def node_resources(address: str | None) -> list[dict[str, float]]:
+    """Each node's total resources: this machine's when Ray will start here, else the live nodes of the
+    cluster at `address` (connects, reads, disconnects)."""
+    if address is None:
+        return [{"CPU": float(os.cpu_count() or 1), "GPU": float(_local_gpus())}]
+    _reachable(address)
+    import ray
+
+    ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        return [dict(n["Resources"]) for n in ray.nodes() if n.get("Alive")]
+    finally:
+        ray.shutdown()
+
+
+def _reachable(address: str) -> None:
+    """A HOST:PORT address must accept a TCP connection within 5 s (ray.init would wait minutes);
+    ConnectionError otherwise. `auto` and ray:// addresses are left to Ray."""
+    import socket
+
+    host, sep, port = address.rpartition(":")
+    if not sep or "://" in address or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except OSError as err:
+        raise ConnectionError(f"{host}:{port}: {err.strerror or err}") from None
 
 
 def _local_gpus() -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 
@@ -25,6 +26,7 @@ class Progress:
         self.started = time.monotonic()
         self.peak_parallel = 1
         self.stream = stream
+        self.status: Callable[[], str] = lambda: ""  # a note for every line (e.g. the tracking server is away)
 
     @property
     def pending(self) -> int:
@@ -39,9 +41,11 @@ class Progress:
 
     def line(self, event: str) -> None:
         elapsed = fmt_s(time.monotonic() - self.started)
+        note = self.status()
         print(
             f"[{self.study} {elapsed}] {self.done}/{self.total} done, {len(self.running)} running, "
-            f"{self.pending} pending, {len(self.failed)} failed, eta {self.eta()} | {event}",
+            f"{self.pending} pending, {len(self.failed)} failed, eta {self.eta()}{f', {note}' if note else ''} "
+            f"| {event}",
             file=self.stream,
             flush=True,
         )
@@ -60,6 +64,11 @@ class Progress:
         self.done += 1
         self.durations.append(duration_s)
         self.line(f"finished {key} in {fmt_s(duration_s)}")
+
+    def on_retry(self, key: str, message: str, failures: int) -> None:
+        """Ray restarts a failed trial from its checkpoint: it is no longer running until it starts again."""
+        self.running.discard(key)
+        self.line(f"RETRY {key} (failure {failures}): {message}")
 
     def on_error(self, key: str, message: str) -> None:
         self.running.discard(key)

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from study.cli import Parser, positive_int
+from study.cli import Parser, positive_int, trial_cpus, trial_gpus
 from study.errors import UserError, cli_errors
 from study.layout import ANALYSIS_DIR, OUTCOMES_FILE, RAY_DIR, STUDY_FILE, SUMMARY_CSV, SUMMARY_TXT
 from study.lifecycle import StudyHooks, combined_outcomes, is_done, log_condition_aggregates, write_json
@@ -23,7 +23,8 @@ from study.provenance import file_sha256, git_sha, package_versions
 from study.resolve import Options, ResolvedStudy, resolve_study
 from study.space import available_spaces, load_space
 from study.summary import final_table, render, summarize
-from study.tracking import Tracker, default_artifact_location, default_tracking_uri, flatten, ui_command
+from study.tracking import Tracker, default_artifact_location, default_tracking_uri, flatten, runs_page, ui_command
+from study.tracking_link import quick_failing_client
 
 DEFAULT_CACHE = Path.home() / ".cache" / "codeablate"
 
@@ -48,7 +49,18 @@ def parser() -> Parser:
     p.add_argument("--resume", action="store_true", help="finish an interrupted study in --out")
     p.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///<out>/mlflow.db)")
     p.add_argument("--address", help="join an existing Ray cluster (e.g. auto or HOST:6379)")
+    p.add_argument(
+        "--mlflow-wait",
+        type=positive_int,
+        default=30,
+        metavar="MINUTES",
+        help="after the trials, how long to wait for a tracking server that went away (default 30)",
+    )
     p.add_argument("--max-concurrent", type=positive_int, help="cap on trials running at once")
+    p.add_argument(
+        "--gpus-per-trial", type=trial_gpus, help="GPUs per trial (overrides the profile; 0.5: two share one)"
+    )
+    p.add_argument("--cpus-per-trial", type=trial_cpus, help="CPUs per trial (overrides the profile)")
     p.add_argument("--max-failures", type=int, default=1, help="retries of a failed trial (default 1)")
     p.add_argument("--model", help="base model hub id or local path (overrides the profile)")
     p.add_argument("--mbpp-dir", type=Path, help="folder with sanitized-mbpp.json (or CODEABLATE_MBPP_DIR)")
@@ -69,8 +81,9 @@ def parser() -> Parser:
 @cli_errors
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    quick_failing_client()  # a tracking server that goes away must not stall the driver (study/tracking_link.py)
     loaded = load_space(args.space)
-    profile = load_profile(args.profile or loaded.space.profile or "tiny")
+    profile = with_resources(load_profile(args.profile or loaded.space.profile or "tiny"), args)
     out_dir = (args.out or Path("out") / loaded.space.name).resolve()
     from trainables.common.livecodebench import lcb_dir_from
     from trainables.common.problems import mbpp_dir_from
@@ -163,11 +176,7 @@ def _prepare(study: ResolvedStudy, profile: Profile, address: str | None) -> dic
     except DataUnavailable as err:
         raise UserError(str(err)) from None
     _check_selection_split(study.select_on, ids)
-    if profile.resources.gpu > 0 and address is None and not _has_cuda():
-        raise UserError(
-            f"--profile {profile.name}: needs {profile.resources.gpu:g} GPU per trial and this machine has none; "
-            "run it on a GPU machine, join a GPU cluster with --address, or use --profile tiny"
-        )
+    check_capacity(profile, address)
     source = resolve_source(cfg.model, cfg.cache_dir, progress=lambda m: print(f"[tiny model] {m}", flush=True))
     return {
         "git_sha": git_sha(),
@@ -181,10 +190,37 @@ def _prepare(study: ResolvedStudy, profile: Profile, address: str | None) -> dic
     }
 
 
-def _has_cuda() -> bool:
-    import torch
+def with_resources(profile: Profile, args) -> Profile:
+    """The profile with --gpus-per-trial / --cpus-per-trial applied (they do not change any trial's key)."""
+    update = {k: v for k, v in (("gpu", args.gpus_per_trial), ("cpu", args.cpus_per_trial)) if v is not None}
+    return profile.model_copy(update={"resources": profile.resources.model_copy(update=update)}) if update else profile
 
-    return torch.cuda.is_available()
+
+def check_capacity(profile: Profile, address: str | None) -> None:
+    """Refuse, before anything is written, a trial that no node of the cluster could ever hold."""
+    from study.orchestrate import node_resources
+
+    cpu, gpu = profile.resources.cpu, profile.resources.gpu
+    try:
+        nodes = node_resources(address)
+    except ConnectionError as err:
+        raise UserError(f"--address: no Ray cluster answers at {address} ({str(err).splitlines()[0][:200]}); "
+                        "start one (ray start --head) or fix the address") from None  # fmt: skip
+    if any(n.get("CPU", 0) >= cpu and n.get("GPU", 0) >= gpu for n in nodes):
+        return
+    where = "this machine" if address is None else f"any of the {len(nodes)} nodes of the cluster at {address}"
+    biggest = max(nodes, key=lambda n: (n.get("GPU", 0), n.get("CPU", 0)), default={})
+    if gpu > 0 and address is None and not biggest.get("GPU"):
+        raise UserError(
+            f"--profile {profile.name}: needs {gpu:g} GPU per trial (the profile's resources or --gpus-per-trial) "
+            "and this machine has none; run it on a GPU machine, join a GPU cluster with --address, or use "
+            "--profile tiny"
+        )
+    raise UserError(
+        f"resources: a trial needs {cpu:g} CPU and {gpu:g} GPU, more than {where} has (the largest: "
+        f"{biggest.get('CPU', 0):g} CPU, {biggest.get('GPU', 0):g} GPU); lower --cpus-per-trial / --gpus-per-trial "
+        "or add a node that fits"
+    )
 
 
 def _run(args, study: ResolvedStudy, profile: Profile, state, uri, provenance, out_dir: Path) -> int:
@@ -238,6 +274,11 @@ def _run(args, study: ResolvedStudy, profile: Profile, state, uri, provenance, o
             address=args.address,
             max_failures=args.max_failures,
         )
+    if not hooks.wait_for_tracking(args.mlflow_wait * 60):
+        print(f"MLflow at {uri} stayed unreachable for {args.mlflow_wait} min after the trials; their results "
+              "are in their folders: rerun the same command with --resume once it is back to send them",
+              file=sys.stderr)  # fmt: skip
+        return 1
     for t in trials:
         hooks.finalize(t.key)
     return _report(tracker, study_run, condition_runs, study, out_dir, uri, time.monotonic() - wall)
@@ -269,7 +310,8 @@ def _report(tracker, study_run, condition_runs, study: ResolvedStudy, out_dir: P
     print(f"\nwall {fmt_s(wall_s)}; trials' own time {fmt_s(sequential)}; outcomes: {out_dir / OUTCOMES_FILE}")
     if failed:
         print(f"{failed} of {len(trials)} trials did not finish; rerun the same command with --resume", file=sys.stderr)
-    print(f"MLflow: {ui_command(uri)}")
+    page = runs_page(uri, tracker.experiment_id)
+    print(f"MLflow: {page}" + ("" if uri.startswith(("http://", "https://")) else f" after {ui_command(uri)}"))
     return 1 if failed else 0
 
 

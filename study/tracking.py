@@ -31,8 +31,21 @@ def default_artifact_location(out_dir: Path) -> str:
     return (out_dir / "mlartifacts").resolve().as_uri()
 
 
+UI_DEFAULT = "http://127.0.0.1:5000"  # where `mlflow ui` serves unless told otherwise
+EXPERIMENT_KIND = "mlflow.experimentKind"
+MODEL_TRAINING = "custom_model_development"
+
+
 def ui_command(uri: str) -> str:
     return f"mlflow ui --backend-store-uri {uri}"
+
+
+def runs_page(uri: str, experiment_id: str) -> str:
+    """The experiment's runs table in the MLflow UI: the tracking server itself when `uri` is one, else
+    what `mlflow ui` serves. MLflow 3.17's UI opens every experiment on its GenAI overview unless the
+    page asks for the model-training view (`workflowType=machine_learning`)."""
+    base = uri.rstrip("/") if uri.startswith(("http://", "https://")) else UI_DEFAULT
+    return f"{base}/#/experiments/{experiment_id}/runs?workflowType=machine_learning"
 
 
 def flatten(prefix: str, value: Any) -> dict[str, str]:
@@ -71,10 +84,16 @@ class Tracker:
             mlflow.set_tracking_uri(self.uri)
             self._client = MlflowClient(self.uri)
             exp = self._client.get_experiment_by_name(self.experiment)
+            if exp is not None and exp.tags.get(EXPERIMENT_KIND) != MODEL_TRAINING:
+                self._client.set_experiment_tag(exp.experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
             self._exp_id = (
                 exp.experiment_id
                 if exp
-                else self._client.create_experiment(self.experiment, artifact_location=self.artifact_location)
+                else self._client.create_experiment(
+                    self.experiment,
+                    artifact_location=self.artifact_location,
+                    tags={EXPERIMENT_KIND: MODEL_TRAINING},  # model training, not GenAI (traces)
+                )
             )
         return self._client
 

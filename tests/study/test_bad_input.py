@@ -168,6 +168,25 @@ def test_gpu_profile_without_gpu_is_refused(tmp_path: Path, capsys, mbpp_dir: Pa
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(
+    ("flags", "needles"),
+    [
+        (
+            ["--cpus-per-trial", "64"],
+            ["a trial needs 64 CPU and 0 GPU, more than this machine has", "--cpus-per-trial"],
+        ),
+        (["--gpus-per-trial", "1.5"], ["--gpus-per-trial", "a fraction of one GPU"]),
+        (["--gpus-per-trial", "0.5"], ["needs 0.5 GPU per trial", "--gpus-per-trial"]),
+        (["--address", "127.0.0.1:9"], ["--address: no Ray cluster answers at 127.0.0.1:9", "ray start --head"]),
+    ],
+    ids=["cpus", "gpu-1.5", "gpu-none", "address"],
+)
+def test_resources_no_node_could_hold_are_refused(tmp_path: Path, capsys, flags: list[str], needles: list[str]) -> None:
+    code, err = _run(["--space", "aux_kl", "--smoke", "--out", str(tmp_path / "out"), *flags], capsys)
+    assert code == 2 and len(err.splitlines()) == 1 and all(n in err for n in needles), err
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
 def test_cli_process_exit_code_is_2(tmp_path: Path) -> None:
     """The real command, as a user runs it: exit status 2 and one line on stderr."""
     bad = tmp_path / "bad.yaml"

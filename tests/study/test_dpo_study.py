@@ -45,3 +45,15 @@ def test_dpo_pairs_smoke_study(tmp_path: Path, cache_dir: Path) -> None:
         ("p2k", "p0"),
     }
     assert (out / "analysis" / "head_to_head.csv").is_file()
+
+    # the trend claim re-run on the same folder: the study is complete, so only the placement runs and logs
+    audit = [sys.executable, "-m", "study.audit", "--rerun", "dpo-pairs-slope-15b", "--seeds", "2", "--smoke",
+             "--out", str(out)]  # fmt: skip
+    proc = subprocess.run(audit, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "trend dpo-pairs-slope-15b: reported -2.00 pp per 500 pairs" in proc.stdout
+    assert "MLflow audit run" in proc.stdout
+    (audit_run,) = client.search_runs([exp.experiment_id], filter_string="tags.`codeablate.kind` = 'audit'")
+    assert audit_run.data.tags["codeablate.claim_id"] == "dpo-pairs-slope-15b"
+    assert {"slope_pp", "reported_slope_pp", "n_seeds"} <= set(audit_run.data.metrics)  # smoke: no spread, no CI
+    assert audit_run.data.params["audit.trend_level"] == "pairs"

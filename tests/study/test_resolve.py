@@ -163,3 +163,16 @@ def test_factors_cross_into_conditions_and_the_design(tmp_path: Path) -> None:
     gspo = next(t for t in study.trials if t.condition == "tests-gspo[lr=0.001]").params
     # the GSPO recipe under the condition's own values: its clip_ratio wins, the rest is the recipe
     assert (gspo.clip_ratio, gspo.clip_ratio_high, gspo.steps_per_generation, gspo.kl_coeff) == (0.1, 4e-4, 4, 0.0)
+
+
+def test_dpo_budget_crosses_pair_counts_with_a_fixed_step_budget(tmp_path: Path) -> None:
+    study = resolve_study(load_space("dpo_budget"), load_profile("tiny"), Options(), tmp_path, tmp_path / "c")
+    by = {t.condition: t for t in study.trials if t.seed == study.trials[0].seed}
+    assert set(by) == {"base", *(f"{p}-{b}" for p in ("p120", "p500", "p2k") for b in ("epoch", "steps"))}
+    steps, epoch = by["p2k-steps"].params, by["p2k-epoch"].params
+    assert (steps.budget, steps.steps, steps.pairs) == ("steps", 63, 2000)
+    assert (epoch.budget, epoch.epochs, epoch.lr) == ("epochs", 1.0, steps.lr)  # one rate for every cell
+    assert by["base"].trainable == "base" and study.factors == (("pairs", ("p120", "p500", "p2k")),
+                                                                ("budget", ("epoch", "steps")))  # fmt: skip
+    smoke = resolve_study(load_space("dpo_budget"), load_profile("tiny"), Options(smoke=True), tmp_path, tmp_path)
+    assert {t.params.steps for t in smoke.trials if t.trainable == "dpo"} == {4}  # the smoke budget wins

@@ -5,7 +5,9 @@ each trial's MLflow history exactly once."""
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -49,8 +51,6 @@ def _start(cmd: list[str]) -> subprocess.Popen:
 
 def _iterations(out: Path) -> set[int]:
     """Iterations whose results row the (only) trial has written."""
-    import json
-
     rows = [ln for f in out.glob("trials/*/results.jsonl") for ln in f.read_text().splitlines() if ln.strip()]
     return {int(json.loads(r)["iteration"]) for r in rows}
 
@@ -126,6 +126,13 @@ def test_worker_killed_at_a_boundary_and_mid_iteration_resumes_exactly(space, ca
     assert 3 not in _iterations(out)  # still inside iteration 3 (its GRPO phase alone takes seconds)
     _kill_worker(out)  # inside iteration 3's GRPO phase
     assert proc.wait(timeout=900) == 0, proc.stdout.read()[-3000:]
+    printed = proc.stdout.read()
+    retries = [ln for ln in printed.splitlines() if "| RETRY " in ln]
+    assert len(retries) == 2 and all("(failure " in ln and "traceback:" in ln for ln in retries), printed[-3000:]
+    running = [int(m) for m in re.findall(r"done, (\d+) running", printed)]
+    assert running and max(running) <= 1  # one trial: never counted twice across its retries
+    attempts = [json.loads(ln) for ln in next(out.glob("trials/*/node.jsonl")).read_text().splitlines()]
+    assert len(attempts) == 3 and len({a["pid"] for a in attempts}) == 3  # each attempt recorded where it ran
     pd.testing.assert_frame_equal(_outcomes(out), reference)
     assert _history_steps(out) == [0, 1, 2, 3]
 

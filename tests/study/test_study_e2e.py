@@ -9,7 +9,9 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -93,6 +95,9 @@ def test_trial_params_carry_config_seed_and_provenance(finished_study) -> None:
         assert p["sandbox.isolation"] == "strict" and "landlock" in p["sandbox.features"]
         assert p["params.kl_coeff"] in {"0.01", "0.02"} and "params.aux_loss_scale" in p
         assert p["trial_key"].startswith(t.data.tags["codeablate.condition"] + "__s" + p["seed"])
+        node = json.loads((out / "trials" / p["trial_key"] / "node.jsonl").read_text().splitlines()[0])
+        assert t.data.tags["codeablate.ray_node_id"] == node["ray_node_id"] and len(node["ray_node_id"]) == 56
+        assert t.data.tags["codeablate.ray_host"] == node["ray_host"] == socket.gethostname()
 
 
 def test_metrics_per_iteration_without_duplicates(finished_study) -> None:
@@ -139,6 +144,9 @@ def test_summary_printed_and_saved_with_ui_command(finished_study) -> None:
     out, proc = finished_study
     assert "== Summary" in proc.stdout and "vs A" in proc.stdout
     assert f"mlflow ui --backend-store-uri sqlite:///{out / 'mlflow.db'}" in proc.stdout
+    assert re.search(
+        r"MLflow: http://127\.0\.0\.1:5000/#/experiments/\d+/runs\?workflowType=machine_learning after", proc.stdout
+    )
     assert "done," in proc.stdout and "eta" in proc.stdout  # progress lines
     summary = pd.read_csv(out / "summary.csv")
     assert set(summary.condition) == CONDITIONS and (summary.n_seeds == 2).all()

@@ -90,3 +90,36 @@ def test_divergence_alarm() -> None:
     assert dpo.divergence({"train/loss": float("inf")}, 2.0) == {"train/alarm_divergence": 1.0}
     assert dpo.divergence({"train/loss": float("nan")}, 2.0) == {"train/alarm_divergence": 1.0}  # diverged to NaN
     assert dpo.divergence({}, 2.0) == {}  # no loss logged: no verdict
+
+
+def test_an_off_policy_pool_is_sampled_by_the_other_profiles_model(trials, tmp_path: Path) -> None:
+    """pool_policy names another profile (here a YAML file whose model is a perturbed copy of the tiny model in a
+    local folder): that model writes the candidates, through the local-path loading of a real profile; the pool
+    is cached apart from the on-policy one and every pair still re-verifies."""
+    import torch
+    import yaml
+
+    cfg = trials["p120"]
+    tiny = Path(resolve_source(cfg.model, cfg.cache_dir, lambda m: None))
+    other, tok = load_model(cfg.model, str(tiny))
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for w in other.parameters():
+            w.add_(0.1 * w.std() * torch.randn_like(w))  # a sibling model: still passes some tasks, other samples
+    other.save_pretrained(tmp_path / "sibling")
+    tok.save_pretrained(tmp_path / "sibling")
+    raw = yaml.safe_load((Path(__file__).resolve().parents[2] / "profiles" / "tiny.yaml").read_text())
+    raw |= {"name": "sibling", "model": {**raw["model"], "source": str(tmp_path / "sibling")}}
+    (tmp_path / "sibling.yaml").write_text(yaml.safe_dump(raw))
+    off = cfg.model_copy(
+        update={"params": cfg.params.model_copy(update={"pool_policy": str(tmp_path / "sibling.yaml")})}
+    )
+    model, _ = load_model(cfg.model, str(tiny))
+    with SandboxExecutor(workers=2) as ex:
+        on_rows, _, on_path, _ = dpo.pair_pool(cfg, model, tok, ex, lambda m: None)
+        rows, info, path, prompts = dpo.pair_pool(off, model, tok, ex, lambda m: None)
+        chosen = ex.run([job(problem_of(r), r.chosen, f"c{i}") for i, r in enumerate(rows)])
+        rejected = ex.run([job(problem_of(r), r.rejected, f"r{i}") for i, r in enumerate(rows)])
+    assert path != on_path and rows and rows != on_rows  # another model's candidates, cached apart
+    assert all(c.category == "pass" for c in chosen) and all(r.category != "pass" for r in rejected)
+    assert set(prompts) >= {r.task_id for r in rows} and info["pairs"] == len(rows)

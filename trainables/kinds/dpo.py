@@ -116,7 +116,13 @@ def run(cfg: TrialConfig, reporter: Reporter, progress: Any = print) -> None:
         trainer.args.max_steps = total
         callback.points = eval_steps(total, p.eval_points)
         facts["train/pairs_trained"] = float(kept)
-        record = {"pool": str(path), **info, "pairs_asked": p.pairs, "pairs_kept_by_trl": kept}
+        record = {
+            "pool": str(path),
+            "pool_policy": p.pool_policy,
+            **info,
+            "pairs_asked": p.pairs,
+            "pairs_kept_by_trl": kept,
+        }
         (cfg.trial_dir / "pairs.json").write_text(json.dumps(record, indent=1))
         train_with_points(trainer, callback, p.eval_at_start)
 
