@@ -71,9 +71,11 @@ class Tracker:
         self._client: Any = None
         self._exp_id: str | None = None
         self._steps: dict[str, set[int]] = {}
+        self._trials: dict[str, str] | None = None  # trial key -> run id, read once (one driver per study)
+        self._status: dict[str, str] = {}  # run id -> status, as this driver last saw or set it
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "_client": None, "_exp_id": None, "_steps": {}}
+        return {**self.__dict__, "_client": None, "_exp_id": None, "_steps": {}, "_trials": None, "_status": {}}
 
     @property
     def client(self) -> Any:
@@ -113,12 +115,32 @@ class Tracker:
         found = self.find(**tags)
         if found is not None:
             return found.info.run_id
+        return self._create(tags, name, parent, params)
+
+    def _create(self, tags: dict[str, str], name: str, parent: str | None, params: dict[str, str]) -> str:
         all_tags = {STUDY_ID: self.study_id, RUN_NAME: name, **tags}
         if parent:
             all_tags[PARENT] = parent
         run = self.client.create_run(self.experiment_id, tags=all_tags, run_name=name)
         self._log_params(run.info.run_id, params)
+        self._status[run.info.run_id] = run.info.status
+        self._steps[run.info.run_id] = set()  # a new run has no history to read back
         return run.info.run_id
+
+    def _trial_index(self) -> dict[str, str]:
+        """Every trial run this study has in MLflow, read in one paged search (not one search per trial)."""
+        if self._trials is None:
+            self._trials, token = {}, None
+            terms = f"tags.`{STUDY_ID}` = '{self.study_id}' and tags.`{KIND}` = 'trial'"
+            while True:
+                page = self.client.search_runs([self.experiment_id], terms, max_results=1000, page_token=token)
+                for run in page:
+                    self._trials[run.data.tags[TRIAL_KEY]] = run.info.run_id
+                    self._status[run.info.run_id] = run.info.status
+                token = page.token
+                if not token:
+                    break
+        return self._trials
 
     def _log_params(self, run_id: str, params: dict[str, str]) -> None:
         from mlflow.entities import Param
@@ -134,7 +156,10 @@ class Tracker:
         return self._ensure({KIND: "condition", CONDITION: condition}, f"{study}__{condition}", parent, params)
 
     def trial_run(self, parent: str, key: str, name: str, condition: str, params: dict[str, str]) -> str:
-        return self._ensure({KIND: "trial", TRIAL_KEY: key, CONDITION: condition}, name, parent, params)
+        index = self._trial_index()
+        if key not in index:
+            index[key] = self._create({KIND: "trial", TRIAL_KEY: key, CONDITION: condition}, name, parent, params)
+        return index[key]
 
     def analysis_run(self, parent: str, name: str, tags: dict[str, str], params: dict[str, str]) -> str:
         return self._ensure({KIND: "analysis", **tags}, name, parent, params)
@@ -143,8 +168,8 @@ class Tracker:
         return self._ensure({**tags, KIND: "audit"}, name, parent, params)
 
     def is_finished(self, key: str) -> bool:
-        run = self.find(**{KIND: "trial", TRIAL_KEY: key})
-        return run is not None and run.info.status == "FINISHED"
+        run_id = self._trial_index().get(key)
+        return run_id is not None and self._status.get(run_id) == "FINISHED"
 
     def log_result(self, run_id: str, metrics: dict[str, float], step: int) -> bool:
         """Log one iteration's metrics at `step`; a step already logged is skipped (resume). Steps are
@@ -189,15 +214,20 @@ class Tracker:
             self.client.log_artifact(run_id, str(path), artifact_path=subdir)
 
     def set_tags(self, run_id: str, tags: dict[str, str]) -> None:
-        for k, v in tags.items():
-            self.client.set_tag(run_id, k, v)
+        from mlflow.entities import RunTag
+
+        if tags:  # one request for all of them
+            self.client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def mark_running(self, run_id: str) -> None:
         """A trial (re)started, e.g. on --resume after it failed: its run is live again."""
-        self.client.update_run(run_id, status="RUNNING")
+        if self._status.get(run_id) != "RUNNING":
+            self.client.update_run(run_id, status="RUNNING")
+            self._status[run_id] = "RUNNING"
 
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
         self.client.set_terminated(run_id, status=status)
+        self._status[run_id] = status
 
 
 def _now_ms() -> int:
