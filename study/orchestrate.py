@@ -209,7 +209,16 @@ def node_resources(address: str | None) -> list[dict[str, float]]:
     _reachable(address)
     import ray
 
-    ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    try:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False, logging_level="ERROR")
+    except ConnectionError as err:
+        if os.environ.get("RAY_AUTH_MODE") == "token" or "://" in address or ":" not in address:
+            raise
+        raise ConnectionError(  # the port answered, Ray did not: most often the cluster wants its token
+            f"{err}; the port answers, so the cluster may use token authentication (`ray start --head` turns "
+            "it on): set RAY_AUTH_MODE=token with the cluster's token in ~/.ray/auth_token, RAY_AUTH_TOKEN or "
+            f"RAY_AUTH_TOKEN_PATH; and the driver's Ray ({ray.__version__}) must match the cluster's"
+        ) from None
     try:
         return [dict(n["Resources"]) for n in ray.nodes() if n.get("Alive")]
     finally:

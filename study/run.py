@@ -204,8 +204,9 @@ def check_capacity(profile: Profile, address: str | None) -> None:
     try:
         nodes = node_resources(address)
     except ConnectionError as err:
-        raise UserError(f"--address: no Ray cluster answers at {address} ({str(err).splitlines()[0][:200]}); "
-                        "start one (ray start --head) or fix the address") from None  # fmt: skip
+        cause = str(err).splitlines()[0]
+        fix = "see the cause" if "token" in cause else "start one (ray start --head) or fix the address"
+        raise UserError(f"--address: cannot join a Ray cluster at {address} ({cause[:600]}); {fix}") from None
     if any(n.get("CPU", 0) >= cpu and n.get("GPU", 0) >= gpu for n in nodes):
         return
     where = "this machine" if address is None else f"any of the {len(nodes)} nodes of the cluster at {address}"

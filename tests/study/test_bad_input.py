@@ -177,7 +177,7 @@ def test_gpu_profile_without_gpu_is_refused(tmp_path: Path, capsys, mbpp_dir: Pa
         ),
         (["--gpus-per-trial", "1.5"], ["--gpus-per-trial", "a fraction of one GPU"]),
         (["--gpus-per-trial", "0.5"], ["needs 0.5 GPU per trial", "--gpus-per-trial"]),
-        (["--address", "127.0.0.1:9"], ["--address: no Ray cluster answers at 127.0.0.1:9", "ray start --head"]),
+        (["--address", "127.0.0.1:9"], ["--address: cannot join a Ray cluster at 127.0.0.1:9", "ray start --head"]),
     ],
     ids=["cpus", "gpu-1.5", "gpu-none", "address"],
 )
