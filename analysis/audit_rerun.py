@@ -1,9 +1,10 @@
 """Place a reported single-seed delta against the distribution a multi-seed re-run reproduced.
 
 Pure: takes the re-run's tidy outcomes table and the claim; runs ``analysis.analyze`` for the claim's
-two conditions and reports whether the reported delta lies inside the reproduced delta's seed-level
-t-interval and its hierarchical (seeds x problems) interval, the reproduced delta's own tests, and a
-Welch-t test of "the reproduced delta equals the reported one".
+two conditions and reports whether the reported delta (a delta of the claim's ``seeds`` seeds per arm)
+lies inside the prediction interval of such a delta (analysis/prediction.py: the verdict), beside the
+reproduced mean's t-interval and hierarchical (seeds x problems) interval, the reproduced delta's own
+tests, and a t-test of "the reported delta is a draw of the predicted one".
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ import math
 from dataclasses import asdict, dataclass
 
 import pandas as pd
-from scipy import stats
 
 from analysis.audit import clean_json
 from analysis.claims import Claim
 from analysis.core import analyze
+from analysis.prediction import Prediction, predict_paired, predict_unpaired
 from analysis.spec import AnalysisSpec
 from analysis.tables import AnalysisInputError, check_outcomes
 from trainables.common.metrics import BASE_ARM
@@ -50,7 +51,11 @@ class Placement:
     analysis_verdict: str
     inside_t_interval: bool | None
     inside_hier_interval: bool | None
-    p_vs_reported: float | None
+    p_vs_reported: float | None  # the reported delta as a draw of the predicted m-seed delta
+    reported_seeds: int = 1
+    pred_low_pp: float = math.nan
+    pred_high_pp: float = math.nan
+    inside_prediction: bool | None = None  # the placement: a faithful reproduction is outside 5% of the time
     notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
@@ -61,7 +66,8 @@ class Placement:
         keys = ("reported_delta_pp", "reproduced_delta_pp", "ci_low_pp", "ci_high_pp", "hier_ci_low_pp",
                 "hier_ci_high_pp", "p_welch", "p_problem", "sd_seed_pp", "mde_seed_pp", "seeds_needed",
                 "inside_t_interval", "inside_hier_interval", "p_vs_reported", "n_seeds_treatment",
-                "n_seeds_baseline", "n_problems")  # fmt: skip
+                "n_seeds_baseline", "n_problems", "pred_low_pp", "pred_high_pp",
+                "inside_prediction", "reported_seeds")  # fmt: skip
         out = {k: float(v) for k in keys if (v := getattr(self, k)) is not None}
         return {k: v for k, v in out.items() if math.isfinite(v)}
 
@@ -86,12 +92,15 @@ def place_reported_delta(
     alpha: float = 0.05,
     n_boot: int = 10_000,
     rng_seed: int = 0,
+    finals: tuple[tuple[str, int], ...] | None = None,
 ) -> Placement:
     """Analyse ``claim.reproduce``'s (treatment, baseline) in ``outcomes`` and place the reported delta.
 
     outcomes: the tidy table (condition, seed, iteration, suite, problem_id, sample, passed).
-    metric: 'pass@k'; suite: the suite standing for the claim's benchmark. Raises AnalysisInputError
-    on a table that lacks the conditions or suite.
+    metric: 'pass@k'; suite: the suite standing for the claim's benchmark. finals: (condition, final
+    iteration) pairs of the study (None: each condition's last iteration in the table, so arms of kinds that
+    end at different iterations, e.g. the base model at 0, are compared at their own ends). Raises
+    AnalysisInputError on a table that lacks the conditions or suite.
     """
     r = claim.reproduce
     if r is None:
@@ -102,7 +111,10 @@ def place_reported_delta(
     elif r.baseline_iteration is not None:
         outcomes, baseline = baseline_at_iteration(outcomes, r.treatment, r.baseline, r.baseline_iteration)
     arms = r.best_of or (r.treatment,)
+    if finals is None:
+        finals = tuple((str(c), int(i)) for c, i in outcomes.groupby("condition")["iteration"].max().items())
     spec = AnalysisSpec(
+        finals=finals,
         baseline=baseline,
         metric=metric,
         suite=suite,
@@ -137,7 +149,9 @@ def place_reported_delta(
         notes.append("against the base model: t interval and p are paired by seed (p_welch holds the paired p)")
     inside_t = _inside(reported, row.ci_low_pp, row.ci_high_pp)
     inside_h = _inside(reported, row.hier_ci_low_pp, row.hier_ci_high_pp)
-    p_vs = _p_equal(reported, row.delta_pp, row.ci_low_pp, row.ci_high_pp, row.df_welch, alpha)
+    pred = _prediction(result, str(row.suite), str(row.treatment), baseline, row.seed_test == "paired_t",
+                       claim.seeds, 1 - alpha)  # fmt: skip
+    rep = None if reported is None else reported / 100
     if math.isfinite(row.ci_low_pp) and row.ci_high_pp - row.ci_low_pp < 1e-9:
         notes.append("zero-width interval: every seed of both arms scored the same; the placement is degenerate")
     if inside_t is None and row.seed_test == "paired_t" and row.n_paired_seeds >= 2:
@@ -155,8 +169,21 @@ def place_reported_delta(
         p_welch=float(row.p_welch), p_problem=float(row.p_problem), problem_test=str(row.problem_test),
         sd_seed_pp=float(row.sd_seed_pooled_pp), mde_seed_pp=float(row.mde_seed_pp),
         seeds_needed=float(row.seeds_needed), analysis_verdict=str(row.verdict), inside_t_interval=inside_t,
-        inside_hier_interval=inside_h, p_vs_reported=p_vs, notes=tuple(notes),
+        inside_hier_interval=inside_h, p_vs_reported=pred.p(rep), reported_seeds=claim.seeds,
+        pred_low_pp=100 * pred.low, pred_high_pp=100 * pred.high, inside_prediction=pred.contains(rep),
+        notes=tuple(notes),
     )  # fmt: skip
+
+
+def _prediction(result, suite: str, treatment: str, baseline: str, paired: bool, m: int, level: float) -> Prediction:
+    """The prediction interval of an m-seed delta from the re-run's per-seed scores on ``suite``."""
+    seeds = result.seeds[result.seeds["suite"] == suite]
+    score = lambda c: seeds[seeds["condition"] == c].set_index("seed")["score"].sort_index()  # noqa: E731
+    b, a = score(treatment), score(baseline)
+    if paired:
+        shared = b.index.intersection(a.index)
+        return predict_paired((b[shared] - a[shared]).to_numpy(float), m, level)
+    return predict_unpaired(a.to_numpy(float), b.to_numpy(float), m, level)
 
 
 def baseline_at_iteration(
@@ -190,16 +217,6 @@ def _inside(x: float | None, lo: float, hi: float) -> bool | None:
     return bool(lo <= x <= hi)
 
 
-def _p_equal(reported: float | None, delta: float, lo: float, hi: float, df: float, alpha: float) -> float | None:
-    """Two-sided Welch-t p of 'reproduced delta = reported delta', the SE read off the t-interval."""
-    if reported is None or not all(math.isfinite(x) for x in (lo, hi, df)):
-        return None
-    se = (hi - lo) / (2 * stats.t.ppf(1 - alpha / 2, df))
-    if se <= 0:
-        return None  # no spread across seeds: the test is undefined
-    return float(2 * stats.t.sf(abs(delta - reported) / se, df))
-
-
 def render_placement(p: Placement, extra_notes: tuple[str, ...] = ()) -> str:
     """Plain-text summary of a placement: the two deltas, the intervals and where the reported one falls."""
 
@@ -212,11 +229,15 @@ def render_placement(p: Placement, extra_notes: tuple[str, ...] = ()) -> str:
         f"(iteration {p.iteration}), {p.n_seeds_treatment} vs {p.n_seeds_baseline} seeds x {p.n_problems} problems",
         f"  reported delta     {rep}",
         f"  reproduced delta   {p.reproduced_delta_pp:+.2f} pp (seed sd {p.sd_seed_pp:.2f} pp)",
-        f"  t-interval 95%     [{p.ci_low_pp:+.2f}, {p.ci_high_pp:+.2f}] pp: reported {where(p.inside_t_interval)}",
-        f"  hierarchical 95%   [{p.hier_ci_low_pp:+.2f}, {p.hier_ci_high_pp:+.2f}] pp: "
+        f"  prediction 95%     [{p.pred_low_pp:+.2f}, {p.pred_high_pp:+.2f}] pp, where a {p.reported_seeds}-seed delta "
+        f"falls: reported {where(p.inside_prediction)}",
+        f"  mean t-interval    [{p.ci_low_pp:+.2f}, {p.ci_high_pp:+.2f}] pp (where the mean lies, narrower than one "
+        f"seed's spread): reported {where(p.inside_t_interval)}",
+        f"  hierarchical 95%   [{p.hier_ci_low_pp:+.2f}, {p.hier_ci_high_pp:+.2f}] pp (mean over seeds and problems): "
         f"reported {where(p.inside_hier_interval)}",
         f"  reproduced vs 0    Welch p={_fmt(p.p_welch)}; {p.problem_test} p={_fmt(p.p_problem)}; {p.analysis_verdict}",
-        f"  reproduced vs reported  Welch-t p={_fmt(p.p_vs_reported)}; seed-level MDE {_fmt(p.mde_seed_pp)} pp",
+        f"  reported as a draw of the predicted delta  t p={_fmt(p.p_vs_reported)}; seed-level MDE "
+        f"{_fmt(p.mde_seed_pp)} pp",
     ]
     lines += [f"  note: {n}" for n in (*p.notes, *extra_notes)]
     return "\n".join(lines)

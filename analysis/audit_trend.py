@@ -20,6 +20,7 @@ from scipy import stats
 
 from analysis.audit import clean_json
 from analysis.claims import TrendClaim
+from analysis.prediction import predict_paired
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,10 @@ def place_trend(c: TrendClaim, row: dict) -> dict:
     low, high = float(row["ci_low_pp"]) * unit, float(row["ci_high_pp"]) * unit
     finite = slopes.size >= 2 and math.isfinite(low) and math.isfinite(high)  # no spread: no interval
     inside = bool(low <= c.reported_slope_pp <= high) if finite else None
-    p_vs = float(stats.ttest_1samp(slopes, c.reported_slope_pp).pvalue) if finite else None
+    pred = predict_paired(slopes, 1)  # the reported slope is one run's: where a single seed's slope falls
     return clean_json({"claim_id": c.id, "reported_slope_pp": c.reported_slope_pp, "slope_pp": float(slopes.mean()),
-                       "ci_low_pp": low, "ci_high_pp": high,
-                       "n_seeds": int(slopes.size), "inside_t_interval": inside, "p_vs_reported": p_vs,
+                       "ci_low_pp": low, "ci_high_pp": high, "pred_low_pp": pred.low, "pred_high_pp": pred.high,
+                       "n_seeds": int(slopes.size), "inside_t_interval": inside,
+                       "inside_prediction": pred.contains(c.reported_slope_pp),
+                       "p_vs_reported": pred.p(c.reported_slope_pp),
                        "p_vs_zero": float(row["p"])})  # type: ignore[return-value]  # fmt: skip

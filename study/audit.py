@@ -61,6 +61,13 @@ def parser() -> Parser:
     p.add_argument("--profile", help="profile for --rerun (default: the space's, else tiny)")
     p.add_argument("--smoke", action="store_true", help="--rerun with the smallest budgets (tests the pipeline)")
     p.add_argument("--out", type=Path, help="study folder for --rerun (default out/audit/<claim id>)")
+    p.add_argument(
+        "--against",
+        type=Path,
+        metavar="OUTCOMES",
+        help="place every claim whose conditions a study already ran (its outcomes.csv), as --rerun does, "
+        "without running anything",
+    )
     return p
 
 
@@ -191,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
     clash = sorted({t.id for t in trends} & {item.claim.id for item in claims})
     if clash:
         raise UserError(f"trend {clash[0]}: a claim has the same id; rename one")
+    if args.against:
+        if args.rerun:
+            raise UserError("--against: places claims against a study already run; drop --rerun or --against")
+        return against(claims, args)
     if args.rerun:
         args.seeds = args.seeds or DEFAULT_SEEDS
         trend = next((t for t in trends if t.id == args.rerun), None)
@@ -207,6 +218,40 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(a.line() for a in trend_audits))
     if args.json:
         _write_json(args.json, {**audit_json(audits), "trends": [a.to_json() for a in trend_audits]})
+    return 0
+
+
+def against(claims: list[LoadedClaim], args: argparse.Namespace) -> int:
+    """Place every linked claim whose conditions are in the outcomes table; the others are listed as skipped."""
+    from analysis import AnalysisInputError, read_table
+    from analysis.audit_rerun import place_reported_delta, render_placement
+    from study.analysis_run import spec_inputs
+
+    if not args.against.is_file():
+        raise UserError(f"--against: no outcomes table at {args.against}; give a study's outcomes.csv")
+    try:
+        table = read_table(args.against)
+    except AnalysisInputError as err:
+        raise UserError(f"--against: {args.against}: {err}") from None
+    docs, skipped = [], []
+    for item in claims:
+        c, r = item.claim, item.claim.reproduce
+        if r is None or _planned(c):
+            continue
+        metric, suite = spec_inputs(r.metric)
+        try:
+            placement = place_reported_delta(table, c, metric=metric, suite=suite)
+        except AnalysisInputError as err:
+            skipped.append(f"{c.id} ({str(err).splitlines()[0][:160]})")
+            continue
+        print(render_placement(placement) + "\n")
+        docs.append({"claim": c.model_dump(mode="json"), "placement": placement.to_json()})
+    if skipped:
+        print(f"not in these outcomes ({len(skipped)}): " + "; ".join(skipped))
+    if not docs:
+        raise UserError(f"--against: no claim's conditions are in {args.against}; run the claim's study first")
+    if args.json:
+        _write_json(args.json, {"outcomes": str(args.against), "placements": docs})
     return 0
 
 
@@ -288,11 +333,12 @@ def rerun_trend(trend: TrendClaim, args: argparse.Namespace) -> int:
     _write_json(json_path, {"trend": trend.model_dump(mode="json"), "placement": placed})
     metrics = {k: float(v) for k, v in placed.items() if isinstance(v, (int, float)) and math.isfinite(v)}
     run_id = _log(trend, out, json_path, args, metrics, {"audit.trend_level": trend.level})
-    where = "inside" if placed["inside_t_interval"] else "OUTSIDE" if placed["inside_t_interval"] is False else "n/a"
+    where = {True: "inside", False: "OUTSIDE", None: "n/a"}[placed["inside_prediction"]]
     f = lambda v, spec="+.2f": "n/a" if v is None else format(v, spec)  # noqa: E731  (NaN is None in JSON)
     print(f"trend {trend.id}: reported {trend.reported_slope_pp:+.2f} pp per {trend.per:g} {trend.level}; re-run "
           f"{f(placed['slope_pp'])} [{f(placed['ci_low_pp'])}, {f(placed['ci_high_pp'])}] over {placed['n_seeds']} "
-          f"seeds (reported {where}; p vs 0 {f(placed['p_vs_zero'], '.3g')})")  # fmt: skip
+          f"seeds, p vs 0 {f(placed['p_vs_zero'], '.3g')}; a single seed's slope falls in "
+          f"[{f(placed['pred_low_pp'])}, {f(placed['pred_high_pp'])}]: reported {where}")  # fmt: skip
     for note in _context_notes(load_profile(args.profile), suite, args.smoke):
         print(f"  note: {note}")
     print(f"MLflow audit run {run_id}" if run_id else "MLflow: this audit of these outcomes was logged already")
@@ -322,9 +368,13 @@ def _place_and_log(claim: Claim, out: Path, profile: Profile, args: argparse.Nam
 
     r = claim.reproduce
     assert r is not None
+    from study.resolve import ResolvedStudy
+
     metric, suite = spec_inputs(r.metric)
+    finals = ResolvedStudy.model_validate(json.loads((out / STUDY_FILE).read_text())["study"]).finals()
     try:
-        placement = place_reported_delta(read_table(out / OUTCOMES_FILE), claim, metric=metric, suite=suite)
+        placement = place_reported_delta(read_table(out / OUTCOMES_FILE), claim, metric=metric, suite=suite,
+                                         finals=finals)  # fmt: skip
     except AnalysisInputError as err:
         raise UserError(f"--rerun {claim.id}: {err}") from None
     notes = _context_notes(profile, suite, args.smoke)

@@ -152,3 +152,10 @@ def test_not_assessable_names_the_missing_numbers_and_the_assumption(seed_audits
     a = seed_audits["rlvr-combined-mbpp"]
     assert "baseline rate" in a.reason and "treatment rate" in a.reason and "n_problems" in a.reason
     assert a.p_decisive is None and a.delta_pp == 13.0
+
+
+def test_a_rate_that_is_a_whole_count_up_to_floating_point_is_one() -> None:
+    """0.62 x 200 = 124: 123 and 125 sit on the rounding edges (0.615, 0.625), so 124 is the count, and the
+    exact best-case bound stays available."""
+    assert derive_count(0.62, 200) == 124 and derive_count(0.29, 100) == 29
+    assert derive_count(0.615, 200) == 123  # three decimals: only 123 rounds to it

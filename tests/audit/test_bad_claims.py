@@ -132,7 +132,13 @@ def test_rerun_that_cannot_run_is_one_line_exit_2(
 
 @pytest.mark.parametrize(
     ("argv", "needle"),
-    [(["--seeds", "0"], "--seeds"), (["--seeds", "2"], "only applies with --rerun"), (["--smoke"], "--smoke")],
+    [
+        (["--seeds", "0"], "--seeds"),
+        (["--seeds", "2"], "only applies with --rerun"),
+        (["--smoke"], "--smoke"),
+        (["--against", "/nowhere/outcomes.csv"], "--against: no outcomes table at /nowhere/outcomes.csv"),
+        (["--against", "/nowhere/o.csv", "--rerun", "x"], "drop --rerun or --against"),
+    ],
 )
 def test_bad_flag_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str], needle: str) -> None:
     code, err = _run(argv, capsys)

@@ -42,9 +42,14 @@ def test_reproduced_delta_and_t_interval_match_scipy() -> None:
     assert p.reported_delta_pp == pytest.approx(100 * 3 / 164)
     assert p.inside_t_interval is False  # the hierarchical interval is wider (10 problems): it may hold it
     assert p.inside_hier_interval == (p.hier_ci_low_pp <= p.reported_delta_pp <= p.hier_ci_high_pp)
-    se = (ci.high - ci.low) / 2 / stats.t.ppf(0.975, res.df)
-    expected = 2 * stats.t.sf(abs(0.2 - 3 / 164) / se, res.df)
-    assert p.p_vs_reported == pytest.approx(expected, rel=1e-6)
+    # the verdict: where a 1-seed delta (the claim's seeds) falls, not where the 4-seed mean lies
+    va, vb = _scores("A").var(ddof=1) * (1 / 4 + 1), _scores("B").var(ddof=1) * (1 / 4 + 1)
+    se, df = np.sqrt(va + vb), (va + vb) ** 2 / (va**2 / 3 + vb**2 / 3)
+    t = stats.t.ppf(0.975, df)
+    assert (p.pred_low_pp, p.pred_high_pp) == pytest.approx((100 * (0.2 - t * se), 100 * (0.2 + t * se)))
+    assert p.pred_low_pp < p.ci_low_pp and p.reported_seeds == 1  # a single seed spreads wider than a mean
+    assert p.inside_prediction is True and p.inside_t_interval is False  # +1.83: one seed could give it
+    assert p.p_vs_reported == pytest.approx(2 * stats.t.sf(abs(0.2 - 3 / 164) / se, df), rel=1e-6)
     assert (p.n_seeds_treatment, p.n_seeds_baseline, p.n_problems, p.iteration) == (4, 4, 10, 3)
 
 
@@ -53,8 +58,8 @@ def test_reported_delta_far_below_is_outside_both_intervals() -> None:
         baseline={"name": "A", "passed": 150}, treatment={"name": "B", "passed": 100}, reproduce=REPRODUCE
     )
     p = place_reported_delta(outcomes_table(), claim, metric="pass@1", suite="transfer", n_boot=2000)
-    assert p.inside_t_interval is False and p.inside_hier_interval is False
-    assert p.p_vs_reported < 0.001
+    assert p.inside_t_interval is False and p.inside_hier_interval is False and p.inside_prediction is False
+    assert p.p_vs_reported < 0.01
     assert "reported OUTSIDE" in render_placement(p)
 
 
@@ -63,7 +68,7 @@ def test_reported_delta_inside_the_interval_is_inside() -> None:
         baseline={"name": "A", "passed": 82}, treatment={"name": "B", "passed": 115}, reproduce=REPRODUCE
     )  # +20.1 pp
     p = place_reported_delta(outcomes_table(), claim, metric="pass@1", suite="transfer", n_boot=2000)
-    assert p.inside_t_interval is True and p.inside_hier_interval is True
+    assert p.inside_t_interval is True and p.inside_hier_interval is True and p.inside_prediction is True
     assert p.p_vs_reported > 0.9
     assert not any("the re-run compares" in n for n in p.notes)  # same conditions: no naming note
     text = render_placement(p, ("context note",))
@@ -125,3 +130,47 @@ def test_an_up_to_claim_is_placed_as_the_best_of_its_configurations() -> None:
                              suite="transfer", n_boot=500)  # fmt: skip
     assert p.treatment == "C" and p.reproduced_delta_pp == pytest.approx(30.0)
     assert any("the best of 2 configurations (B +20.00, C +30.00 pp; mean +25.00)" in n for n in p.notes)
+
+
+def test_faithful_reproductions_fall_outside_the_prediction_interval_at_the_nominal_rate() -> None:
+    """By simulation (analysis/simulate.py's model): a reported 1-seed delta drawn like the re-run's seeds is
+    outside the prediction interval about 5% of the time at 3v3 and 10v10, while the mean's t-interval
+    called faithful reproductions outside far more often, and more so with more seeds."""
+    from analysis.prediction import calibrate_placement
+    from analysis.simulate import SimModel
+
+    small = SimModel(n_problems=60, n_samples=2)
+    three = calibrate_placement(small, 3, 1, 600, np.random.default_rng(3))
+    ten = calibrate_placement(small, 10, 1, 600, np.random.default_rng(10))
+    assert three["outside_prediction"] <= 0.07 and ten["outside_prediction"] <= 0.07
+    assert three["outside_mean_ci"] > 0.12 and ten["outside_mean_ci"] > three["outside_mean_ci"]
+
+
+def test_claims_are_placed_against_a_study_already_run(tmp_path, capsys) -> None:
+    """`study.audit --against OUTCOMES`: no study runs; each claim whose conditions the table has is placed at
+    its arms' own final iterations (the base model's 0 against a DPO arm's 4), the others listed as skipped."""
+    import json
+
+    import yaml
+
+    from study.audit import main
+
+    table = outcomes_table()
+    table["condition"] = table["condition"].map({"A": "p0", "B": "p120"})
+    table.loc[table["condition"] == "p0", "iteration"] = 0  # the base model's arm ends at iteration 0
+    table["suite"] = "transfer"
+    table.to_csv(tmp_path / "outcomes.csv", index=False)
+    reproduce = {"space": "dpo_pairs", "trainable": "dpo", "treatment": "p120", "baseline": "p0",
+                 "metric": "eval/transfer/pass_at_1"}  # fmt: skip
+    claims = [make_claim(id="placed", reproduce=reproduce).model_dump(mode="json", exclude_none=True),
+              make_claim(id="elsewhere", reproduce={**reproduce, "treatment": "p2k"}).model_dump(
+                  mode="json", exclude_none=True)]  # fmt: skip
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({"claims": claims}))
+    argv = ["--claims", str(tmp_path / "c.yaml"), "--against", str(tmp_path / "outcomes.csv")]
+    assert main([*argv, "--json", str(tmp_path / "a.json")]) == 0
+    out = capsys.readouterr().out
+    assert "claim placed: p120 vs p0" in out and "iteration 3" in out and "prediction 95%" in out
+    assert "not in these outcomes (1): elsewhere (unknown condition 'p2k'" in out
+    doc = json.loads((tmp_path / "a.json").read_text())
+    assert [d["claim"]["id"] for d in doc["placements"]] == ["placed"]
+    assert doc["placements"][0]["placement"]["reproduced_delta_pp"] == pytest.approx(20.0)

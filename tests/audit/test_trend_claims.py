@@ -33,9 +33,11 @@ def test_a_re_run_places_the_reported_slope() -> None:
     row = {"per": 500, "ci_low_pp": -3.0, "ci_high_pp": -0.5, "p": 0.02, "seed_slopes_pp": "-1.5 -2.0 -1.0"}
     placed = place_trend(_claim(), row)
     assert placed["inside_t_interval"] is True and placed["slope_pp"] == pytest.approx(-1.5)
+    assert placed["pred_low_pp"] < -3.0 and placed["inside_prediction"] is True  # one seed's slope spreads wider
     flat = place_trend(
         _claim(), {**row, "ci_low_pp": float("nan"), "ci_high_pp": float("nan"), "seed_slopes_pp": "0 0"}
     )
     assert flat["inside_t_interval"] is None  # no spread over seeds: no interval to place it in
+    assert flat["inside_prediction"] is None
     with pytest.raises(ValueError, match="not pass@k"):
         _claim(metric="accuracy")
