@@ -12,9 +12,13 @@ agree), so these p-values and MDEs err towards "noise"; McNemar needs pass/fail 
 does not apply. Verdicts, in order:
 
 1. ``not assessable``: a rate is missing; the reason names the missing numbers.
-2. ``consistent with noise``: the deciding problem-level p >= alpha. It is exact McNemar when the
-   flips are known; else the z-test at rho = 0.5 (the smallest of the assumed correlations, so the
-   largest p), never below the exact best case for pass/fail outcomes; unpaired arms use rho = 0.
+2. ``consistent with noise``: the deciding problem-level p >= alpha. It needs no assumption: exact
+   McNemar when the flips are known; else, for paired arms, the unpaired z-test (rho = 0 gives the
+   largest p of any rho >= 0) when it is below alpha, or the exact best case 2^(1-|net|) (the smallest
+   p any flips could give) when even that is not; unpaired arms use rho = 0.
+2b. ``depends on the assumed correlation``: paired arms without their flips whose p is below alpha at
+   some problem-level correlation and above it at others; the reason gives the rho at which it flips,
+   and the z-test p-values at rho = 0.5 / 0.7 / 0.9 are reported beside.
 3. ``supported``: problem-level p < alpha AND a seed-level Welch test (seeds >= 2 with each arm's
    seed sd reported) gives p < alpha; with seed sds and Welch p >= alpha: consistent with noise.
 4. ``significant on problem sampling only (one seed)``: problem-level p < alpha, seed variance
@@ -43,6 +47,7 @@ SUPPORTED = "supported"
 NOISE = "consistent with noise"
 PROBLEM_ONLY = "significant on problem sampling only (one seed)"
 NOT_ASSESSABLE = "not assessable"
+DEPENDS = "depends on the assumed correlation"
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,7 @@ class ClaimAudit:
     seed_variance_assessed: bool
     verdict: str
     reason: str
+    rho_flip: float | None = None  # the problem-level correlation above which p < alpha (flips unknown)
     assumed: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -190,6 +196,7 @@ def audit_claim(c: Claim, alpha: float = ALPHA, power: float = POWER) -> ClaimAu
     whole = c.binary and c.paired and base.basis in counts and treat.basis in counts
     p_best = best_case_exact_p(round(net)) if whole else None
     p_unpaired = z_p(delta, rho_variance(p1, p2, 0.0), n)
+    rho_flip = None
     p_rho: dict[str, float | None] = {}
     for rho in RHOS:
         var = rho_variance(p1, p2, rho)
@@ -203,11 +210,16 @@ def audit_claim(c: Claim, alpha: float = ALPHA, power: float = POWER) -> ClaimAu
         p_dec, test = p_unpaired, "unpaired z-test (different problems per arm)"
     elif c.flips_known:
         p_dec, test = p_mcnemar, f"exact McNemar on {regressed} regressed vs {improved} improved"
-    else:
-        p_dec = p_rho[str(DECIDING_RHO)]
-        test = f"z-test at assumed rho={DECIDING_RHO}"
-        if p_best is not None and p_best > p_dec:  # type: ignore[operator]
+    else:  # paired, flips unknown: decide on what holds whatever the correlation
+        if p_unpaired < alpha:
+            p_dec, test = p_unpaired, "unpaired z-test (rho=0: holds for any rho >= 0)"
+        elif p_best is not None and p_best >= alpha:
             p_dec, test = p_best, f"exact best case for a net change of {abs(round(net))} problems"
+        elif p_best is None and (p_rho[str(RHOS[-1])] or 0.0) >= alpha:  # rates from K samples: no exact bound
+            p_dec, test = p_rho[str(RHOS[-1])], f"z-test at rho={RHOS[-1]} (the largest correlation considered)"
+        else:
+            p_dec, test = p_unpaired, "unpaired z-test (rho=0)"
+            rho_flip = _rho_flip(p1, p2, delta, n, alpha, top=0.999 if whole else RHOS[-1])
         if not c.binary:
             notes.append(
                 f"{c.metric} from {c.samples_per_problem} samples per problem is a mean of per-problem rates: "
@@ -218,12 +230,30 @@ def audit_claim(c: Claim, alpha: float = ALPHA, power: float = POWER) -> ClaimAu
     needed = math.ceil(n * (mde / (100 * abs(delta))) ** 2) if delta != 0 and math.isfinite(mde) else None
     p_seed = _seed_welch(c, p1, p2)
     verdict, reason = _verdict(c, delta, net, p_dec, test, p_rho, p_best, p_seed, alpha)
+    if rho_flip is not None:
+        verdict = DEPENDS
+        reason = (f"{100 * delta:+.2f} pp; p={p_unpaired:.3g} unpaired (rho 0); p<{alpha} only if the arms' "
+                  f"problem-level correlation exceeds {rho_flip:.2f} (z at rho={DECIDING_RHO}: "
+                  f"p={p_rho[str(DECIDING_RHO)]:.3g}); report the flips to decide")  # fmt: skip
     return ClaimAudit(
         **common, delta_pp=100 * delta, net_problems=net, p_best_case=p_best, p_unpaired=p_unpaired,
         p_rho=p_rho, p_decisive=p_dec, decisive_test=test, p_seed_welch=p_seed, mde_pp=mde, mde_basis=basis,
         mde_pp_by_rho=by_rho, problems_needed=needed, seed_variance_assessed=p_seed is not None,
-        verdict=verdict, reason=_flag(reason, c), notes=tuple(notes + ([c.notes.strip()] if c.notes else [])),
+        verdict=verdict, reason=_flag(reason, c), rho_flip=rho_flip,
+        notes=tuple(notes + ([c.notes.strip()] if c.notes else [])),
     )  # fmt: skip
+
+
+def _rho_flip(p1: float, p2: float, delta: float, n: int, alpha: float, top: float) -> float | None:
+    """The correlation at which the paired z-test's p crosses alpha (p falls as rho grows); None if it does
+    not between 0 and ``top`` (pass/fail counts: the exact best case bounds it; rates: the largest rho
+    considered)."""
+    from scipy.optimize import brentq
+
+    f = lambda rho: z_p(delta, rho_variance(p1, p2, rho), n) - alpha  # noqa: E731
+    if f(0.0) <= 0 or f(top) > 0:
+        return None
+    return float(brentq(f, 0.0, top, xtol=1e-4))
 
 
 def _mde(

@@ -10,11 +10,14 @@ _SHORT_TEST = (
     ("exact McNemar", "mcnemar"),
     ("exact best case", "best case"),
     ("z-test at assumed", f"z rho={DECIDING_RHO}"),
+    ("z-test at rho", f"z rho={RHOS[-1]}"),
     ("unpaired", "unpaired z"),
 )
 LEGEND = (
-    f"p: the deciding problem-level p (exact McNemar if flips are known; else the z-test at rho={DECIDING_RHO}, "
-    "never below the exact best case 2^(1-|net|)); "
+    "p: the deciding problem-level p, assumption-free: exact McNemar if flips are known; else the unpaired "
+    "z-test (rho 0, the largest p of any rho >= 0) when below alpha, the exact best case 2^(1-|net|) when even "
+    f"that is not, and for rates of K samples the z-test at rho {RHOS[-1]}; in between the verdict depends on "
+    "the assumed correlation and the reason gives the rho where it flips; "
     f"MDE: minimum detectable delta at {POWER:.0%} power, alpha {ALPHA}, for this many problems"
 )
 

@@ -8,7 +8,17 @@ import pytest
 from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
-from analysis.audit import NOISE, NOT_ASSESSABLE, PROBLEM_ONLY, SUPPORTED, audit_claim, derive_count
+from analysis.audit import (
+    DEPENDS,
+    NOISE,
+    NOT_ASSESSABLE,
+    PROBLEM_ONLY,
+    SUPPORTED,
+    audit_claim,
+    derive_count,
+    rho_variance,
+    z_p,
+)
 from study.audit import CLAIMS_DIR, load_claims
 from tests.audit.helpers import make_claim
 
@@ -61,7 +71,8 @@ def test_correlation_assumed_p_values_match_the_formula() -> None:
         expected = 2 * stats.norm.sf(abs(p2 - p1) / math.sqrt(var))
         got = a.p_unpaired if rho == 0 else a.p_rho[str(rho)]
         assert got == pytest.approx(expected, rel=1e-10)
-    assert a.p_decisive == a.p_rho["0.5"]
+    # not significant unpaired and rates from K samples (no exact bound): decided at the largest rho considered
+    assert a.p_decisive == a.p_rho["0.9"] and a.verdict == NOISE and a.rho_flip is None
     assert a.p_mcnemar is None and a.p_best_case is None  # rates from K samples: no pass/fail per problem
     assert a.mde_pp == pytest.approx(100 * Z80 * math.sqrt(2 * v1 * 0.5 / n), rel=1e-10)
 
@@ -113,7 +124,7 @@ def test_every_seed_claim_loads_and_audits(seed_audits: dict) -> None:
     assert {"seeds/000", "seeds/001", "seeds/002", "seeds/003"} <= docs
     assert len(seed_audits) >= 15
     for a in seed_audits.values():
-        assert a.verdict in (SUPPORTED, NOISE, PROBLEM_ONLY, NOT_ASSESSABLE)
+        assert a.verdict in (SUPPORTED, NOISE, PROBLEM_ONLY, NOT_ASSESSABLE, DEPENDS)
         assert a.reason and "\n" not in a.reason
         assert a.to_json()["claim_id"] == a.claim_id
 
@@ -159,3 +170,17 @@ def test_a_rate_that_is_a_whole_count_up_to_floating_point_is_one() -> None:
     exact best-case bound stays available."""
     assert derive_count(0.62, 200) == 124 and derive_count(0.29, 100) == 29
     assert derive_count(0.615, 200) == 123  # three decimals: only 123 rounds to it
+
+
+def test_verdicts_need_no_assumed_correlation(seed_audits: dict) -> None:
+    """147 -> 138 of 164 without flips was 'significant' at an assumed rho 0.5 (p 0.038) but p 0.14 unpaired:
+    it depends on the correlation, and the reason says where it flips; 147 -> 127 holds unpaired."""
+    a = seed_audits["base15b-vs-base3b"]
+    assert a.verdict == DEPENDS and a.p_decisive == a.p_unpaired and a.p_unpaired > 0.05
+    assert a.p_rho["0.5"] < 0.05 and a.rho_flip is not None and f"exceeds {a.rho_flip:.2f}" in a.reason
+    p1, p2 = 147 / 164, 138 / 164
+    assert z_p(p2 - p1, rho_variance(p1, p2, a.rho_flip), 164) == pytest.approx(0.05, abs=1e-3)
+    held = seed_audits["dpo2k-3b-vs-v1-base"]
+    assert held.verdict == PROBLEM_ONLY and held.decisive_test.startswith("unpaired z-test")
+    small = seed_audits["dpo120-3b"]  # +3 problems: not even the best case reaches 0.05, whatever rho
+    assert small.verdict == NOISE and small.decisive_test.startswith("exact best case")
