@@ -97,6 +97,8 @@ class ClaimAudit:
     verdict: str
     reason: str
     rho_flip: float | None = None  # the problem-level correlation above which p < alpha (flips unknown)
+    p_holm: float | None = None  # the deciding p adjusted over every assessable claim of the registry (Holm)
+    p_bh: float | None = None  # ... and Benjamini-Hochberg (false discovery rate)
     assumed: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
 
@@ -357,3 +359,21 @@ def clean_json(v: object) -> object:
     if isinstance(v, float) and not math.isfinite(v):
         return None
     return v
+
+
+def adjust_registry(audits: list[ClaimAudit]) -> list[ClaimAudit]:
+    """Each claim's deciding p adjusted over all assessable claims audited together (Holm: family-wise;
+    BH: false discovery rate): a registry of 19 deltas tested at 0.05 expects about one false hit."""
+    from dataclasses import replace
+
+    from analysis.multiplicity import benjamini_hochberg, holm
+
+    idx = [i for i, a in enumerate(audits) if a.p_decisive is not None and math.isfinite(a.p_decisive)]
+    if not idx:
+        return audits
+    ps = [audits[i].p_decisive for i in idx]
+    h, b = holm(ps), benjamini_hochberg(ps)
+    out = list(audits)
+    for j, i in enumerate(idx):
+        out[i] = replace(audits[i], p_holm=float(h[j]), p_bh=float(b[j]))
+    return out

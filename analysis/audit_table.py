@@ -18,6 +18,8 @@ LEGEND = (
     "z-test (rho 0, the largest p of any rho >= 0) when below alpha, the exact best case 2^(1-|net|) when even "
     f"that is not, and for rates of K samples the z-test at rho {RHOS[-1]}; in between the verdict depends on "
     "the assumed correlation and the reason gives the rho where it flips; "
+    "p_holm / p_bh: that p adjusted over every assessable claim in the table (Holm: family-wise error; "
+    "Benjamini-Hochberg: false discovery rate); the verdict reads the claim's own p; "
     f"MDE: minimum detectable delta at {POWER:.0%} power, alpha {ALPHA}, for this many problems"
 )
 
@@ -41,14 +43,14 @@ def _p(x: float | None) -> str:
 
 def render_table(audits: Sequence[ClaimAudit]) -> str:
     """The fixed-width table (claim, arms, delta, p, test, MDE, seeds, verdict), then the reasons."""
-    head = ("claim", "baseline->treatment", "delta_pp", "p", "test", "MDE_pp", "seeds", "verdict")
+    head = ("claim", "baseline->treatment", "delta_pp", "p", "p_holm", "p_bh", "test", "MDE_pp", "seeds", "verdict")
     rows = []
     for a in audits:
         arms = f"{_arm(a.baseline.rate, a.baseline.passed, a)}->{_arm(a.treatment.rate, a.treatment.passed, a)}"
-        rows.append((a.claim_id, arms, _num(a.delta_pp, "+.2f"), _p(a.p_decisive), short_test(a.decisive_test),
-                     _num(a.mde_pp, ".1f"), str(a.seeds), a.verdict))  # fmt: skip
+        rows.append((a.claim_id, arms, _num(a.delta_pp, "+.2f"), _p(a.p_decisive), _p(a.p_holm), _p(a.p_bh),
+                     short_test(a.decisive_test), _num(a.mde_pp, ".1f"), str(a.seeds), a.verdict))  # fmt: skip
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
-    right = {2, 3, 5, 6}
+    right = {2, 3, 4, 5, 7, 8}
 
     def line(cells: Sequence[str]) -> str:
         parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]

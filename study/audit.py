@@ -206,11 +206,11 @@ def main(argv: list[str] | None = None) -> int:
         args.seeds = args.seeds or DEFAULT_SEEDS
         trend = next((t for t in trends if t.id == args.rerun), None)
         return rerun_trend(trend, args) if trend is not None else rerun(claims, args)
-    from analysis.audit import audit_claim
+    from analysis.audit import adjust_registry, audit_claim
     from analysis.audit_table import audit_json, render_table
     from analysis.audit_trend import audit_trend
 
-    audits = [audit_claim(item.claim) for item in claims]
+    audits = adjust_registry([audit_claim(item.claim) for item in claims])
     trend_audits = [audit_trend(t) for t in trends]
     print(render_table(audits))
     if trend_audits:

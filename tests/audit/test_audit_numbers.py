@@ -184,3 +184,18 @@ def test_verdicts_need_no_assumed_correlation(seed_audits: dict) -> None:
     assert held.verdict == PROBLEM_ONLY and held.decisive_test.startswith("unpaired z-test")
     small = seed_audits["dpo120-3b"]  # +3 problems: not even the best case reaches 0.05, whatever rho
     assert small.verdict == NOISE and small.decisive_test.startswith("exact best case")
+
+
+def test_registry_multiplicity_is_shown_beside_each_claims_own_p(seed_audits: dict) -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from analysis.audit import adjust_registry
+
+    audits = adjust_registry(list(seed_audits.values()))
+    tested = [a for a in audits if a.p_decisive is not None]
+    ps = [a.p_decisive for a in tested]
+    assert [a.p_holm for a in tested] == pytest.approx(list(multipletests(ps, method="holm")[1]))
+    assert [a.p_bh for a in tested] == pytest.approx(list(multipletests(ps, method="fdr_bh")[1]))
+    assert all(a.p_holm is None for a in audits if a.p_decisive is None)  # not assessable: not in the family
+    by = {a.claim_id: a for a in audits}
+    assert by["dpo2k-15b"].p_decisive < 0.05 < by["dpo2k-15b"].p_holm  # one of 18 at p 0.03 does not survive
