@@ -60,6 +60,7 @@ class ArmAudit:
     basis: str  # reported count / count derived from value / rate (mean over K samples) / not reported
     wilson_low: float | None
     wilson_high: float | None
+    n: int | None = None  # problems this arm was scored on
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,14 @@ def z_p(delta: float, var_per_problem: float, n: int) -> float:
     return float(2 * stats.norm.sf(abs(delta) / math.sqrt(var_per_problem / n)))
 
 
+def z_unpaired(p1: float, p2: float, n1: int, n2: int) -> float:
+    """Two-sided normal p of p2 - p1 for two independent samples of n1 and n2 problems."""
+    var = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+    if var <= 0:
+        return 1.0 if p1 == p2 else 0.0
+    return float(2 * stats.norm.sf(abs(p2 - p1) / math.sqrt(var)))
+
+
 def observed_phi(improved: int, regressed: int, both_pass: int, both_fail: int) -> float | None:
     """Problem-level correlation (phi) of the two arms' pass/fail outcomes from the 2x2 table."""
     a, d, b, c = both_pass, both_fail, regressed, improved
@@ -142,7 +151,7 @@ def observed_phi(improved: int, regressed: int, both_pass: int, both_fail: int) 
 
 def audit_arm(arm: Arm, c: Claim) -> tuple[ArmAudit, str | None]:
     """The arm's rate and Wilson interval; second item: a note on how the count was obtained."""
-    n, note = c.n_problems, None
+    n, note = arm.n or c.n_problems, None
     if arm.passed is not None:
         passed, rate, basis = float(arm.passed), arm.passed / n, "reported count"
     elif arm.value is not None:
@@ -159,7 +168,7 @@ def audit_arm(arm: Arm, c: Claim) -> tuple[ArmAudit, str | None]:
     else:
         return ArmAudit(arm.name, None, None, "not reported", None, None), None
     lo, hi = wilson_interval(passed, n)
-    return ArmAudit(arm.name, rate, passed, basis, float(lo), float(hi)), note
+    return ArmAudit(arm.name, rate, passed, basis, float(lo), float(hi), n), note
 
 
 def audit_claim(c: Claim, alpha: float = ALPHA, power: float = POWER) -> ClaimAudit:
@@ -209,7 +218,14 @@ def audit_claim(c: Claim, alpha: float = ALPHA, power: float = POWER) -> ClaimAu
                 "not attainable, the exact best case bounds it"
             )
     if not c.paired:
-        p_dec, test = p_unpaired, "unpaired z-test (different problems per arm)"
+        n1, n2 = c.baseline.n or n, c.treatment.n or n
+        p_unpaired = z_unpaired(p1, p2, n1, n2)
+        if c.binary and base.basis in counts and treat.basis in counts:  # small counts: exact, not a z
+            table = [[round(treat.passed), n2 - round(treat.passed)], [round(base.passed), n1 - round(base.passed)]]
+            p_dec = float(stats.barnard_exact(table).pvalue)
+            test = f"exact Barnard on {round(base.passed)}/{n1} vs {round(treat.passed)}/{n2} (unpaired)"
+        else:
+            p_dec, test = p_unpaired, "unpaired z-test (different problems per arm)"
     elif c.flips_known:
         p_dec, test = p_mcnemar, f"exact McNemar on {regressed} regressed vs {improved} improved"
     else:  # paired, flips unknown: decide on what holds whatever the correlation

@@ -12,6 +12,7 @@ _SHORT_TEST = (
     ("z-test at assumed", f"z rho={DECIDING_RHO}"),
     ("z-test at rho", f"z rho={RHOS[-1]}"),
     ("unpaired", "unpaired z"),
+    ("exact Barnard", "barnard"),
 )
 LEGEND = (
     "p: the deciding problem-level p, assumption-free: exact McNemar if flips are known; else the unpaired "
@@ -46,7 +47,8 @@ def render_table(audits: Sequence[ClaimAudit]) -> str:
     head = ("claim", "baseline->treatment", "delta_pp", "p", "p_holm", "p_bh", "test", "MDE_pp", "seeds", "verdict")
     rows = []
     for a in audits:
-        arms = f"{_arm(a.baseline.rate, a.baseline.passed, a)}->{_arm(a.treatment.rate, a.treatment.passed, a)}"
+        b, t = a.baseline, a.treatment
+        arms = f"{_arm(b.rate, b.passed, a, b.n)}->{_arm(t.rate, t.passed, a, t.n)}"
         rows.append((a.claim_id, arms, _num(a.delta_pp, "+.2f"), _p(a.p_decisive), _p(a.p_holm), _p(a.p_bh),
                      short_test(a.decisive_test), _num(a.mde_pp, ".1f"), str(a.seeds), a.verdict))  # fmt: skip
     widths = [max(len(r[i]) for r in (head, *rows)) for i in range(len(head))]
@@ -62,11 +64,11 @@ def render_table(audits: Sequence[ClaimAudit]) -> str:
     return "\n".join(out)
 
 
-def _arm(rate: float | None, passed: float | None, a: ClaimAudit) -> str:
+def _arm(rate: float | None, passed: float | None, a: ClaimAudit, n: int | None = None) -> str:
     if rate is None:
         return "?"
     if passed is not None and float(passed).is_integer():
-        return f"{int(passed)}/{a.n_problems}"
+        return f"{int(passed)}/{n or a.n_problems}"
     return f"{rate:.3f}"
 
 

@@ -41,6 +41,9 @@ class Arm(_Frozen):
     passed: int | None = Field(None, ge=0, description="Problems passed (binary per-problem outcomes).")
     value: float | None = Field(None, ge=0, le=1, description="The reported rate (fraction, not percent).")
     sd: float | None = Field(None, ge=0, description="Sd over seeds of per-seed scores (fraction); needs seeds >= 2.")
+    n: int | None = Field(
+        None, ge=1, description="Problems this arm was scored on, when unpaired arms differ (default n_problems)."
+    )
 
     @model_validator(mode="after")
     def _one_of(self) -> Arm:
@@ -232,8 +235,11 @@ def check_claim(c: Claim) -> None:
         raise ClaimError("metric", f"{c.metric} needs at least {c.k} samples per problem; fix samples_per_problem")
     for side in ("baseline", "treatment"):
         arm: Arm = getattr(c, side)
-        if arm.passed is not None and arm.passed > n:
-            raise ClaimError(f"{side}.passed", f"{arm.passed} passed is more than n_problems {n}")
+        if arm.n is not None and c.paired:
+            raise ClaimError(f"{side}.n", "paired arms answer the same n_problems; drop n or set paired: false")
+        if arm.passed is not None and arm.passed > (arm.n or n):
+            of = f"its n {arm.n}" if arm.n else f"n_problems {n}"
+            raise ClaimError(f"{side}.passed", f"{arm.passed} passed is more than {of}")
         if arm.passed is not None and not c.binary:
             raise ClaimError(
                 f"{side}.passed",

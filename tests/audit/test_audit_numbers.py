@@ -109,9 +109,13 @@ def test_derive_count_only_when_unambiguous() -> None:
 
 
 def test_unpaired_claim_uses_only_the_unpaired_test() -> None:
-    a = audit_claim(make_claim(paired=False))
-    assert a.decisive_test.startswith("unpaired") and a.p_decisive == a.p_unpaired
+    a = audit_claim(make_claim(paired=False))  # counts: Barnard's exact test; the z beside it
+    assert a.decisive_test.startswith("exact Barnard on 147/164 vs 150/164")
+    assert a.p_unpaired == pytest.approx(2 * stats.norm.sf(3 / 164 / math.sqrt(2 * 0.9 * 0.1 / 164)), rel=0.05)
     assert all(v is None for v in a.p_rho.values()) and a.p_best_case is None
+    rates = audit_claim(make_claim(paired=False, samples_per_problem=5, baseline={"name": "b", "value": 0.5},
+                                   treatment={"name": "t", "value": 0.55}))  # fmt: skip
+    assert rates.decisive_test.startswith("unpaired") and rates.p_decisive == rates.p_unpaired
 
 
 @pytest.fixture(scope="module")
@@ -199,3 +203,18 @@ def test_registry_multiplicity_is_shown_beside_each_claims_own_p(seed_audits: di
     assert all(a.p_holm is None for a in audits if a.p_decisive is None)  # not assessable: not in the family
     by = {a.claim_id: a for a in audits}
     assert by["dpo2k-15b"].p_decisive < 0.05 < by["dpo2k-15b"].p_holm  # one of 18 at p 0.03 does not survive
+
+
+def test_small_unpaired_counts_get_an_exact_test() -> None:
+    """Fix rates 4/34 vs 5/36 (seed 000's reflection repairs, unpaired): Barnard's exact test, not a z."""
+    c = make_claim(paired=False, n_problems=32, baseline={"name": "b", "value": 0.118, "n": 34},
+                   treatment={"name": "t", "value": 0.139, "n": 36})  # fmt: skip
+    a = audit_claim(c)
+    expected = stats.barnard_exact([[5, 31], [4, 30]]).pvalue
+    assert a.p_decisive == pytest.approx(expected) and a.decisive_test.startswith("exact Barnard on 4/34 vs 5/36")
+    assert (a.baseline.passed, a.baseline.n, a.treatment.passed, a.treatment.n) == (4, 34, 5, 36)
+    assert a.verdict == NOISE
+    from analysis.claims import ClaimError
+
+    with pytest.raises(ClaimError, match=r"baseline.n: paired arms answer the same n_problems"):
+        make_claim(baseline={"name": "b", "passed": 3, "n": 34})
