@@ -339,13 +339,35 @@ def _verdict(
 
 
 def _not_assessable(c: Claim, common: dict, notes: list[str], power: float, alpha: float) -> ClaimAudit:
+    """A claim without both rates. With its delta and n alone, bounds still decide sometimes: the worst case
+    (rates 0.5 -/+ delta/2, no correlation: the largest variance for any rho >= 0) and, for pass/fail
+    outcomes, the best case 2^(1-|net|); an 'up to' delta (best of m configurations) is Sidak-adjusted."""
     missing = [f"{side} rate (passed or value)" for side in ("baseline", "treatment") if getattr(c, side).passed is None
                and getattr(c, side).value is None]  # fmt: skip
     reason = f"missing {' and '.join(missing)}"
-    if c.reported_delta_pp is not None:
-        reason += f"; only the delta ({c.reported_delta_pp:+.1f} pp) is reported"
     worst = 100 * mde_problems(math.sqrt(rho_variance(0.5, 0.5, DECIDING_RHO)), c.n_problems, alpha, power)
+    verdict, p_dec, test, p_best, p_worst = NOT_ASSESSABLE, None, "none", None, None
     if c.reported_delta_pp is not None:
+        d, n, m = c.reported_delta_pp / 100, c.n_problems, c.best_of
+        sidak = lambda p: 1 - (1 - p) ** m  # noqa: E731  (the best of m independent tries)
+        p_worst = sidak(z_p(d, max(0.5 - d * d / 2, 1e-12), n))
+        net = round(abs(d) * n)
+        p_best = sidak(best_case_exact_p(net)) if c.binary and c.paired else None
+        upto = f", best of {m} configurations (Sidak)" if m > 1 else ""
+        if p_worst < alpha:
+            verdict, p_dec = PROBLEM_ONLY, p_worst
+            test = f"worst case for delta {c.reported_delta_pp:+.1f} pp at n={n}{upto}"
+            reason = (f"{c.reported_delta_pp:+.2f} pp at n={n}; even the worst case (rates 0.5 -/+ delta/2, no "
+                      f"correlation{upto}) gives p={p_worst:.3g}; these models differ, but one seed: seed variance "
+                      "unassessed; both arms' rates are not reported")  # fmt: skip
+        elif p_best is not None and p_best >= alpha:
+            verdict, p_dec = NOISE, p_best
+            test = f"exact best case for a net change of {net} problems{upto}"
+            reason = f"{c.reported_delta_pp:+.2f} pp at n={n}; even the best case gives p={p_best:.3g}{upto}"
+        else:
+            reason += f"; only the delta ({c.reported_delta_pp:+.1f} pp) is reported: p between "
+            reason += f"{p_best:.3g} (best case) and " if p_best is not None else "? and "
+            reason += f"{p_worst:.3g} (worst case{upto})"
         notes.append(
             f"at n={c.n_problems} and the least favourable rate (0.5), the MDE is {worst:.1f} pp at "
             f"rho={DECIDING_RHO}; a {abs(c.reported_delta_pp):.1f} pp delta is "
@@ -354,10 +376,10 @@ def _not_assessable(c: Claim, common: dict, notes: list[str], power: float, alph
         )
     nan: dict[str, float | None] = {str(r): None for r in RHOS}
     return ClaimAudit(
-        **common, delta_pp=c.reported_delta_pp, net_problems=None, p_best_case=None, p_unpaired=None, p_rho=nan,
-        p_decisive=None, decisive_test="none", p_seed_welch=None, mde_pp=worst,
+        **common, delta_pp=c.reported_delta_pp, net_problems=None, p_best_case=p_best, p_unpaired=p_worst,
+        p_rho=nan, p_decisive=p_dec, decisive_test=test, p_seed_welch=None, mde_pp=worst,
         mde_basis=f"least favourable rate 0.5, rho={DECIDING_RHO}", mde_pp_by_rho={}, problems_needed=None,
-        seed_variance_assessed=False, verdict=NOT_ASSESSABLE, reason=_flag(reason, c),
+        seed_variance_assessed=False, verdict=verdict, reason=_flag(reason, c),
         notes=tuple(notes + ([c.notes.strip()] if c.notes else [])),
     )  # fmt: skip
 

@@ -13,6 +13,7 @@ _SHORT_TEST = (
     ("z-test at rho", f"z rho={RHOS[-1]}"),
     ("unpaired", "unpaired z"),
     ("exact Barnard", "barnard"),
+    ("worst case", "worst case"),
 )
 LEGEND = (
     "p: the deciding problem-level p, assumption-free: exact McNemar if flips are known; else the unpaired "

@@ -117,7 +117,7 @@ class Reproduce(_Frozen):
         return v
 
 
-ASSUMABLE = ("n_problems", "samples_per_problem", "seeds", "baseline", "treatment", "improved", "regressed")
+ASSUMABLE = ("n_problems", "samples_per_problem", "seeds", "baseline", "treatment", "improved", "regressed", "best_of")
 
 
 class Claim(_Frozen):
@@ -138,6 +138,9 @@ class Claim(_Frozen):
     both_pass: int | None = Field(None, ge=0, description="Problems both arms passed.")
     both_fail: int | None = Field(None, ge=0, description="Problems both arms failed.")
     paired: bool = Field(True, description="Both arms answered the same problems (false: unpaired tests only).")
+    best_of: int = Field(
+        1, ge=1, description="'Up to' claims: the reported delta is the best of this many configurations."
+    )
     assumed: tuple[str, ...] = Field((), description="Fields that are assumptions, not reported numbers.")
     notes: str = ""
     reproduce: Reproduce | None = None

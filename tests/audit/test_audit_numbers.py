@@ -145,7 +145,7 @@ def test_every_seed_claim_loads_and_audits(seed_audits: dict) -> None:
         ("spark-clight-humaneval-p1", NOISE),
         ("spark-clight-mbpp-heldout-p1", NOISE),
         ("deep-vs-diverse-lcb", NOISE),
-        ("rlvr-combined-mbpp", NOT_ASSESSABLE),
+        ("rlvr-combined-mbpp", PROBLEM_ONLY),  # +13 pp of 500: significant even in the worst case, best of 4
     ],
 )
 def test_key_seed_claim_verdicts(seed_audits: dict, claim_id: str, verdict: str) -> None:
@@ -163,10 +163,11 @@ def test_same_model_twice_is_noise_even_in_the_best_case(seed_audits: dict) -> N
     assert a.p_best_case == 0.5 and "best case" in a.reason
 
 
-def test_not_assessable_names_the_missing_numbers_and_the_assumption(seed_audits: dict) -> None:
-    a = seed_audits["rlvr-combined-mbpp"]
+def test_not_assessable_names_the_missing_numbers_and_the_assumption() -> None:
+    a = audit_claim(make_claim(baseline={"name": "b"}, treatment={"name": "t"}, reported_delta_pp=6.0,
+                               assumed=("n_problems",)))  # fmt: skip
     assert "baseline rate" in a.reason and "treatment rate" in a.reason and "n_problems" in a.reason
-    assert a.p_decisive is None and a.delta_pp == 13.0
+    assert a.p_decisive is None and a.delta_pp == 6.0 and a.verdict == NOT_ASSESSABLE
 
 
 def test_a_rate_that_is_a_whole_count_up_to_floating_point_is_one() -> None:
@@ -218,3 +219,20 @@ def test_small_unpaired_counts_get_an_exact_test() -> None:
 
     with pytest.raises(ClaimError, match=r"baseline.n: paired arms answer the same n_problems"):
         make_claim(baseline={"name": "b", "passed": 3, "n": 34})
+
+
+def test_a_delta_alone_is_bounded_by_its_worst_and_best_case() -> None:
+    """Only a delta and n: significant if even the largest-variance reading is; noise if even the best case
+    is not; else not assessable, with both bounds. 'Up to' (best of m) is Sidak-adjusted."""
+
+    def only(delta: float, n: int, **kw: object):
+        return audit_claim(make_claim(n_problems=n, baseline={"name": "b"}, treatment={"name": "t"},
+                                      reported_delta_pp=delta, **kw))  # fmt: skip
+
+    big = only(13.0, 500, best_of=4)
+    p1 = 2 * stats.norm.sf(0.13 / math.sqrt((0.5 - 0.13**2 / 2) / 500))
+    assert big.verdict == PROBLEM_ONLY and big.p_decisive == pytest.approx(1 - (1 - p1) ** 4)
+    tiny = only(2.0, 100)  # a net of 2 problems: even the best case p is 0.5
+    assert tiny.verdict == NOISE and tiny.p_decisive == pytest.approx(0.5)
+    mid = only(6.0, 164)
+    assert mid.verdict == NOT_ASSESSABLE and "(best case) and" in mid.reason and mid.p_decisive is None
