@@ -12,11 +12,11 @@ from analysis.result import AnalysisResult
 from analysis.seedtests import hedges_g, permutation_test, probability_of_improvement, welch_test
 from analysis.spec import AnalysisSpec
 from analysis.tables import AnalysisInputError, read_table
-from analysis.verdict import INCONCLUSIVE, NO_EFFECT, SUPPORTED, verdict
+from analysis.verdict import EQUIVALENT, INCONCLUSIVE, SUPPORTED, verdict
 
 __all__ = [
+    "EQUIVALENT",
     "INCONCLUSIVE",
-    "NO_EFFECT",
     "SUPPORTED",
     "AnalysisInputError",
     "AnalysisResult",

@@ -23,7 +23,7 @@ from analysis.tables import (
     parse_metric,
     with_base_arm,
 )
-from analysis.verdict import NO_EFFECT, SUPPORTED, verdict
+from analysis.verdict import EQUIVALENT, SUPPORTED, verdict
 
 PASS_AT_KS = (1, 2, 5, 10, 20, 50, 100)
 
@@ -205,11 +205,9 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
             cmp.loc[group, "p_bh"] = benjamini_hochberg(cmp.loc[group, "p_seed"])
     cmp["family"] = spec.family
     cmp["p_adjusted"] = cmp["p_holm"] if spec.family == "declared" else cmp["p_bh"]
-    margins = cmp["mde_seed_pp"] if spec.effect_of_interest_pp is None else spec.effect_of_interest_pp
-    cmp["equivalence_margin_pp"] = margins
-    cmp["verdict"] = [
-        verdict(r.p_adjusted, *_interval(r), r.equivalence_margin_pp, spec.alpha) for r in cmp.itertuples()
-    ]
+    margin = spec.equivalence_margin_pp  # declared before the study, or none: never the study's own MDE
+    cmp["equivalence_margin_pp"] = np.nan if margin is None else margin
+    cmp["verdict"] = [verdict(r.p_adjusted, *_interval(r), margin, spec.alpha) for r in cmp.itertuples()]
     cmp["notes"] = [_notes(r, spec.alpha) for r in cmp.itertuples()]
     one = {c: per_problem_scores(cube, 1) for c, cube in data.outcomes.items()}  # solved = pass@1 >= 0.5
     h2h, h2h_all = headtohead.head_to_head(data.suite, data.problems, data.seeds, one, pairs)
@@ -323,8 +321,8 @@ def _notes(r, alpha: float) -> str:
             f"problem-level {r.problem_test} p={r.p_problem:.3g}: these models differ, but seed-to-seed "
             "variation leaves the condition effect unresolved"
         )
-    if r.verdict == NO_EFFECT:
-        out.append(f"interval within +/-{r.equivalence_margin_pp:.2f} pp")
+    if str(r.verdict).startswith(EQUIVALENT):
+        out.append(f"interval within the declared margin +/-{r.equivalence_margin_pp:g} pp")
     elif r.verdict != SUPPORTED and np.isfinite(r.seeds_needed) and r.delta_pp != 0:
         out.append(f"about {int(r.seeds_needed)} seeds per arm would resolve a delta of {r.delta_pp:.2f} pp")
     return "; ".join(out)
@@ -337,8 +335,8 @@ def _paired_notes(r, alpha: float) -> str:
         out.append("fewer than 2 seeds in both arms: no paired test is possible")
     if r.p_problem < alpha and r.verdict != SUPPORTED:
         out.append(f"problem-level {r.problem_test} p={r.p_problem:.3g}, but the seeds leave it unresolved")
-    if r.verdict == NO_EFFECT:
-        out.append(f"interval within +/-{r.equivalence_margin_pp:.2f} pp")
+    if str(r.verdict).startswith(EQUIVALENT):
+        out.append(f"interval within the declared margin +/-{r.equivalence_margin_pp:g} pp")
     return "; ".join(out)
 
 

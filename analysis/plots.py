@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-VERDICT_COLOURS = {"supported": "tab:green", "no effect at the detectable size": "tab:blue"}
+VERDICT_COLOURS = {"supported": "tab:green", "equivalent within": "tab:blue"}  # by prefix
 
 
 def _pyplot():
@@ -62,7 +62,7 @@ def plot_forest(comparisons: pd.DataFrame, path: Path, title: str = "") -> Path:
     fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(c) + 1.4))
     y = np.arange(len(c))[::-1]
     for yi, r in zip(y, c.itertuples(), strict=True):
-        colour = VERDICT_COLOURS.get(r.verdict, "tab:gray")
+        colour = next((c for k, c in VERDICT_COLOURS.items() if str(r.verdict).startswith(k)), "tab:gray")
         if getattr(r, "seed_test", "welch") == "paired_t":
             ax.plot([r.paired_ci_low_pp, r.paired_ci_high_pp], [yi, yi], color=colour, lw=4, alpha=0.6)
             ax.plot(r.paired_delta_pp, yi, "o", color=colour)

@@ -38,8 +38,9 @@ class AnalysisSpec:
         ``factorial_anova`` and ``factorial_effects`` analyse their seed scores (analysis/factorial.py).
     trend: (level name, per, ((condition, value), ...)): a dose-response over conditions, e.g.
         ("pairs", 500, (("p0", 0), ("p120", 120), ...)); the result's ``trend`` holds the seed-level slope.
-    effect_of_interest_pp: smallest delta (pp) worth detecting; sets the 'no effect' margin.
-        None = use each comparison's seed-level MDE at 80% power.
+    effect_of_interest_pp: smallest delta (pp) worth detecting (planning: seeds needed are solved for it).
+    equivalence_margin_pp: E of the "equivalent within +/-E pp" verdict, declared before the study; None =
+        no comparison is called equivalent (inconclusive instead).
     power: power used for MDEs and seeds-needed.
     """
 
@@ -59,6 +60,7 @@ class AnalysisSpec:
     levels: tuple[tuple[str, tuple[str, ...]], ...] = ()
     trend: tuple[str, float, tuple[tuple[str, float], ...]] | None = None
     effect_of_interest_pp: float | None = None
+    equivalence_margin_pp: float | None = None
     power: float = 0.8
 
     def __post_init__(self) -> None:

@@ -4,9 +4,11 @@
    exploratory one) is below alpha AND the hierarchical bootstrap interval excludes 0. Against the
    base model (``base@0``) the seed-level test is the paired t-test and its interval is the one read,
    here and in rule 2.
-2. ``no effect at the detectable size``: not supported AND the whole hierarchical interval lies
-   inside (-E, +E), where E is the stated effect of interest (``AnalysisSpec.effect_of_interest_pp``)
-   or, if none is stated, the seed-level MDE at 80% power. Effects as large as E are excluded.
+2. ``equivalent within +/-E pp``: not supported AND the whole interval lies inside (-E, +E), where E is
+   the equivalence margin declared before the study (the space's ``equivalence_margin_pp``): a TOST,
+   each one-sided test at alpha/2 (the 95% interval; conservative against the usual 90%). Without a
+   declared margin no comparison is ever called equivalent: the study's own MDE is no margin (it grows
+   with the noise it should rule out).
 3. ``inconclusive (underpowered)``: everything else, including fewer than 2 seeds per arm.
 
 The problem-level tests (McNemar / paired bootstrap) never decide a verdict: they hold the trained
@@ -19,15 +21,23 @@ import math
 
 SUPPORTED = "supported"
 INCONCLUSIVE = "inconclusive (underpowered)"
-NO_EFFECT = "no effect at the detectable size"
+EQUIVALENT = "equivalent within"  # the verdict reads "equivalent within +/-E pp"
 
 
-def verdict(p_adjusted: float, ci_low: float, ci_high: float, equivalence_margin: float, alpha: float = 0.05) -> str:
-    """Apply the rules above. All effect arguments in one unit (pp); NaN inputs give INCONCLUSIVE."""
+def equivalent(margin: float) -> str:
+    return f"{EQUIVALENT} +/-{margin:g} pp"
+
+
+def verdict(
+    p_adjusted: float, ci_low: float, ci_high: float, equivalence_margin: float | None, alpha: float = 0.05
+) -> str:
+    """Apply the rules above. All effect arguments in one unit (pp); NaN inputs give INCONCLUSIVE; a margin
+    of None (none declared) never gives equivalence."""
     if not all(math.isfinite(x) for x in (p_adjusted, ci_low, ci_high)):
         return INCONCLUSIVE
     if p_adjusted < alpha and (ci_low > 0 or ci_high < 0):
         return SUPPORTED
-    if math.isfinite(equivalence_margin) and -equivalence_margin < ci_low and ci_high < equivalence_margin:
-        return NO_EFFECT
+    m = equivalence_margin
+    if m is not None and math.isfinite(m) and -m < ci_low and ci_high < m:
+        return equivalent(m)
     return INCONCLUSIVE

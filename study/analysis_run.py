@@ -65,6 +65,8 @@ def run_analysis(
         factors=study.factors,
         levels=study.levels,
         trend=study.trend,
+        equivalence_margin_pp=study.equivalence_margin_pp,
+        effect_of_interest_pp=study.effect_of_interest_pp,
     )
     result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
     paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)

@@ -35,7 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--family", choices=("declared", "exploratory"), help="Holm or BH (default declared)")
     p.add_argument("--alpha", type=float, default=0.05, help="test level")
-    p.add_argument("--effect-of-interest", type=float, help="smallest delta worth detecting, pp (default: MDE)")
+    p.add_argument("--effect-of-interest", type=float, help="smallest delta worth detecting, pp (planning)")
+    p.add_argument(
+        "--equivalence-margin",
+        type=float,
+        help="E of 'equivalent within +/-E pp' (default: the study's declared margin; none: never equivalent)",
+    )
     p.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")
     p.add_argument("--rng-seed", type=int, default=0, help="seed of the bootstrap RNG")
     p.add_argument("--metrics", type=Path, help="per-iteration metrics table for the curves plot")
@@ -70,7 +75,9 @@ def _from_study(path: Path) -> dict:
     metric, suite = spec_inputs(study.primary_metric.name)
     return {"baseline": study.baseline, "comparisons": study.comparisons, "metric": metric, "suite": suite,
             "family": study.family, "finals": study.finals(), "select_on": study.select_on,
-            "factors": study.factors, "levels": study.levels, "trend": study.trend}  # fmt: skip
+            "factors": study.factors, "levels": study.levels, "trend": study.trend,
+            "equivalence_margin_pp": study.equivalence_margin_pp,
+            "effect_of_interest_pp": study.effect_of_interest_pp}  # fmt: skip
 
 
 @cli_errors
@@ -101,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
             n_boot=args.n_boot,
             rng_seed=args.rng_seed,
             iteration=args.iteration,
-            effect_of_interest_pp=args.effect_of_interest,
+            effect_of_interest_pp=args.effect_of_interest or given.get("effect_of_interest_pp"),
+            equivalence_margin_pp=args.equivalence_margin or given.get("equivalence_margin_pp"),
         )
         result = analyze(outcomes, spec, metrics_df=metrics)
     except AnalysisInputError as err:

@@ -66,6 +66,8 @@ class ResolvedStudy(BaseModel):
     metrics: tuple[MetricSpec, ...]
     family: str
     select_on: str | None = None
+    equivalence_margin_pp: float | None = None
+    effect_of_interest_pp: float | None = None
     factors: tuple[tuple[str, tuple[str, ...]], ...] = ()  # a crossed design's factors and levels (space.factors)
     levels: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (condition, its level of each factor)
     trend: tuple[str, float, tuple[tuple[str, float], ...]] | None = None  # (level, per, (condition, value)...)
@@ -220,6 +222,8 @@ def resolve_study(
         metrics=space.metrics,
         family=space.family,
         select_on=space.select_on,
+        equivalence_margin_pp=space.equivalence_margin_pp,
+        effect_of_interest_pp=space.effect_of_interest_pp,
         **_design(space, conditions),
         trend=(space.trend.name, space.trend.per, tuple(space.trend.values.items())) if space.trend else None,
         trials=tuple(trials),

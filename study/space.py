@@ -102,6 +102,13 @@ class SearchSpace(_Frozen):
     metrics: tuple[MetricSpec, ...] = Field(min_length=1)
     comparisons: tuple[tuple[str, str], ...] | None = None
     family: Literal["declared", "exploratory"] = "declared"
+    equivalence_margin_pp: float | None = Field(
+        None, gt=0, description="E of the 'equivalent within +/-E pp' verdict (TOST), declared before the study; "
+        "without it no comparison is called equivalent.",
+    )  # fmt: skip
+    effect_of_interest_pp: float | None = Field(
+        None, gt=0, description="The smallest delta (pp) worth detecting: seeds needed are solved for it.",
+    )  # fmt: skip
     select_on: str | None = Field(
         None, description="A validation suite: each seed's checkpoint (iteration >= 1) is the one that "
         "scores best on it, and every other suite is reported at that checkpoint (never picked on the test set).",

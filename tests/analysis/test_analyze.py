@@ -56,11 +56,7 @@ def test_mlflow_metrics_and_params_are_flat_and_safe(outcomes):
     metrics, params = res.mlflow_metrics(), res.mlflow_params()
     assert "cond/A/pass_at_1_mean" in metrics and "cmp/C_vs_A/delta_pp" in metrics
     assert "cmp/D_vs_B/p_holm" in metrics
-    assert params["cmp/C_vs_A/verdict"] in {
-        "supported",
-        "inconclusive (underpowered)",
-        "no effect at the detectable size",
-    }
+    assert params["cmp/C_vs_A/verdict"] in {"supported", "inconclusive (underpowered)"}  # no margin declared
     assert all(isinstance(v, float) and np.isfinite(v) for v in metrics.values())
     assert all(set(k) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./ ") for k in metrics)
     json.dumps(res.to_json(), allow_nan=False)
@@ -214,3 +210,16 @@ def test_checkpoints_are_selected_on_the_validation_suite_never_on_the_test_suit
     assert opt.loc[("test", "C"), "optimism_pp"] > 10  # a pick on the test set would have reported the trained C
     assert any("selected on the validation suite" in n for n in res.notes)
     assert "checkpoints selected on val" in res.summary_text()
+
+
+def test_equivalence_is_called_only_within_a_declared_margin(outcomes):
+    """B and A share their effect: with a margin declared before the study, B is 'equivalent within +/-E pp'
+    once its interval lies inside; without one it stays inconclusive (the study's own MDE is no margin)."""
+    plain = analyze(outcomes, SPEC).comparisons.set_index("comparison").loc["B_vs_A"]
+    assert plain.verdict == "inconclusive (underpowered)" and np.isnan(plain.equivalence_margin_pp)
+    wide = AnalysisSpec(baseline="A", n_boot=2000, rng_seed=3, equivalence_margin_pp=25.0)
+    row = analyze(outcomes, wide).comparisons.set_index("comparison").loc["B_vs_A"]
+    assert row.hier_ci_low_pp > -25 and row.hier_ci_high_pp < 25
+    assert row.verdict == "equivalent within +/-25 pp" and "declared margin +/-25 pp" in row.notes
+    narrow = AnalysisSpec(baseline="A", n_boot=2000, rng_seed=3, equivalence_margin_pp=0.5)
+    assert analyze(outcomes, narrow).comparisons.set_index("comparison").loc["B_vs_A"].verdict.startswith("incon")
