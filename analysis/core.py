@@ -208,7 +208,7 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
     margin = spec.equivalence_margin_pp  # declared before the study, or none: never the study's own MDE
     cmp["equivalence_margin_pp"] = np.nan if margin is None else margin
     cmp["verdict"] = [verdict(r.p_adjusted, *_interval(r), margin, spec.alpha) for r in cmp.itertuples()]
-    cmp["notes"] = [_notes(r, spec.alpha) for r in cmp.itertuples()]
+    cmp["notes"] = [_notes(r, spec.alpha, spec.effect_of_interest_pp) for r in cmp.itertuples()]
     one = {c: per_problem_scores(cube, 1) for c, cube in data.outcomes.items()}  # solved = pass@1 >= 0.5
     h2h, h2h_all = headtohead.head_to_head(data.suite, data.problems, data.seeds, one, pairs)
     return {
@@ -260,7 +260,9 @@ def compare(
     n = diffs.size
     nan = float("nan")
     mde_seed = power.mde_seeds(sd, a.size, b.size, spec.alpha, spec.power) if with_power else nan
-    needed = power.seeds_needed(welch.delta, sd, spec.alpha, spec.power) if with_power else nan
+    # planned for the declared effect of interest; without one the observed delta (post hoc: the note says so)
+    target = welch.delta if spec.effect_of_interest_pp is None else spec.effect_of_interest_pp / 100
+    needed = power.seeds_needed(target, sd, spec.alpha, spec.power) if with_power else nan
     return {
         "n_seeds_treatment": b.size, "n_seeds_baseline": a.size, "n_problems": n,
         "delta_pp": 100 * welch.delta,
@@ -305,9 +307,10 @@ def _paired_by_seed(data: SuiteData, scores: dict, treat: str, base: str, level:
     }  # fmt: skip
 
 
-def _notes(r, alpha: float) -> str:
+def _notes(r, alpha: float, interest: float | None = None) -> str:
     if r.seed_test == "paired_t":
         return _paired_notes(r, alpha)
+    effect = interest if interest is not None else r.delta_pp
     out = []
     if min(r.n_seeds_treatment, r.n_seeds_baseline) < 2:
         out.append("fewer than 2 seeds in an arm: no seed-level test is possible")
@@ -323,8 +326,10 @@ def _notes(r, alpha: float) -> str:
         )
     if str(r.verdict).startswith(EQUIVALENT):
         out.append(f"interval within the declared margin +/-{r.equivalence_margin_pp:g} pp")
-    elif r.verdict != SUPPORTED and np.isfinite(r.seeds_needed) and r.delta_pp != 0:
-        out.append(f"about {int(r.seeds_needed)} seeds per arm would resolve a delta of {r.delta_pp:.2f} pp")
+    elif r.verdict != SUPPORTED and np.isfinite(r.seeds_needed) and effect:
+        out.append(f"about {int(r.seeds_needed)} seeds per arm would resolve a delta of {abs(effect):.2f} pp"
+                   + (" (the declared effect of interest)" if interest else " (post hoc: the observed delta; "
+                      "declare effect_of_interest_pp to plan)"))  # fmt: skip
     return "; ".join(out)
 
 

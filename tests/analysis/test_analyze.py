@@ -223,3 +223,14 @@ def test_equivalence_is_called_only_within_a_declared_margin(outcomes):
     assert row.verdict == "equivalent within +/-25 pp" and "declared margin +/-25 pp" in row.notes
     narrow = AnalysisSpec(baseline="A", n_boot=2000, rng_seed=3, equivalence_margin_pp=0.5)
     assert analyze(outcomes, narrow).comparisons.set_index("comparison").loc["B_vs_A"].verdict.startswith("incon")
+
+
+def test_seeds_needed_are_planned_for_the_declared_effect_of_interest(outcomes):
+    from analysis.power import seeds_needed
+
+    post_hoc = analyze(outcomes, SPEC).comparisons.set_index("comparison").loc["D_vs_A"]
+    assert "post hoc: the observed delta" in post_hoc.notes
+    planned = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=2000, rng_seed=3, effect_of_interest_pp=10.0))
+    row = planned.comparisons.set_index("comparison").loc["D_vs_A"]
+    assert row.seeds_needed == seeds_needed(0.10, row.sd_seed_pooled_pp / 100, 0.05, 0.8)
+    assert "a delta of 10.00 pp (the declared effect of interest)" in row.notes
