@@ -25,22 +25,23 @@ def positive_int(text: str) -> int:
     return value
 
 
-def trial_gpus(text: str) -> float:
-    """A GPU count per trial as Ray takes it: a fraction below 1 (trials share a GPU) or a whole number."""
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+
+
+def trial_gpus(text: str) -> float:
+    """A GPU count per trial as Ray takes it: a fraction below 1 (trials share a GPU) or a whole number."""
+    value = _number(text)
     if value < 0 or (value > 1 and not value.is_integer()):
         raise argparse.ArgumentTypeError(f"{text}: give a fraction of one GPU (e.g. 0.5) or a whole number of GPUs")
     return value
 
 
 def trial_cpus(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    value = _number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be above 0")
     return value
