@@ -221,23 +221,24 @@ def audit_claim(c: Claim, alpha: float = ALPHA, power: float = POWER) -> ClaimAu
         n1, n2 = c.baseline.n or n, c.treatment.n or n
         p_unpaired = z_unpaired(p1, p2, n1, n2)
         if c.binary and base.basis in counts and treat.basis in counts:  # small counts: exact, not a z
-            table = [[round(treat.passed), n2 - round(treat.passed)], [round(base.passed), n1 - round(base.passed)]]
+            kt, kb = round(treat.passed), round(base.passed)
+            table = [[kt, kb], [n2 - kt, n1 - kb]]  # scipy: the columns are the two independent samples
             p_dec = float(stats.barnard_exact(table).pvalue)
-            test = f"exact Barnard on {round(base.passed)}/{n1} vs {round(treat.passed)}/{n2} (unpaired)"
+            test = f"exact Barnard on {kb}/{n1} vs {kt}/{n2} (unpaired)"
         else:
             p_dec, test = p_unpaired, "unpaired z-test (different problems per arm)"
     elif c.flips_known:
         p_dec, test = p_mcnemar, f"exact McNemar on {regressed} regressed vs {improved} improved"
     else:  # paired, flips unknown: decide on what holds whatever the correlation
-        if p_unpaired < alpha:
-            p_dec, test = p_unpaired, "unpaired z-test (rho=0: holds for any rho >= 0)"
-        elif p_best is not None and p_best >= alpha:
+        if p_best is not None and p_best >= alpha:  # not even the most favourable flips reach alpha
             p_dec, test = p_best, f"exact best case for a net change of {abs(round(net))} problems"
+        elif p_unpaired < alpha:  # the least favourable correlation (0) still does; never below the exact bound
+            p_dec, test = max(p_unpaired, p_best or 0.0), "unpaired z-test (rho=0: holds for any rho >= 0)"
         elif p_best is None and (p_rho[str(RHOS[-1])] or 0.0) >= alpha:  # rates from K samples: no exact bound
             p_dec, test = p_rho[str(RHOS[-1])], f"z-test at rho={RHOS[-1]} (the largest correlation considered)"
         else:
             p_dec, test = p_unpaired, "unpaired z-test (rho=0)"
-            rho_flip = _rho_flip(p1, p2, delta, n, alpha, top=0.999 if whole else RHOS[-1])
+            rho_flip = _rho_flip(p1, p2, delta, n, alpha, top=0.999 if whole else RHOS[-1]) or 0.999
         if not c.binary:
             notes.append(
                 f"{c.metric} from {c.samples_per_problem} samples per problem is a mean of per-problem rates: "
@@ -248,7 +249,7 @@ def audit_claim(c: Claim, alpha: float = ALPHA, power: float = POWER) -> ClaimAu
     needed = math.ceil(n * (mde / (100 * abs(delta))) ** 2) if delta != 0 and math.isfinite(mde) else None
     p_seed = _seed_welch(c, p1, p2)
     verdict, reason = _verdict(c, delta, net, p_dec, test, p_rho, p_best, p_seed, alpha)
-    if rho_flip is not None:
+    if rho_flip is not None and (p_seed is None or p_seed < alpha):  # noise across seeds is noise at any rho
         verdict = DEPENDS
         reason = (f"{100 * delta:+.2f} pp; p={p_unpaired:.3g} unpaired (rho 0); p<{alpha} only if the arms' "
                   f"problem-level correlation exceeds {rho_flip:.2f} (z at rho={DECIDING_RHO}: "
@@ -358,7 +359,8 @@ def _not_assessable(c: Claim, common: dict, notes: list[str], power: float, alph
             verdict, p_dec = PROBLEM_ONLY, p_worst
             test = f"worst case for delta {c.reported_delta_pp:+.1f} pp at n={n}{upto}"
             reason = (f"{c.reported_delta_pp:+.2f} pp at n={n}; even the worst case (rates 0.5 -/+ delta/2, no "
-                      f"correlation{upto}) gives p={p_worst:.3g}; these models differ, but one seed: seed variance "
+                      f"correlation{upto}) gives p={p_worst:.3g}; these models differ, but "
+                      f"{'one seed' if c.seeds == 1 else f'{c.seeds} seeds without their spread'}: seed variance "
                       "unassessed; both arms' rates are not reported")  # fmt: skip
         elif p_best is not None and p_best >= alpha:
             verdict, p_dec = NOISE, p_best

@@ -13,6 +13,7 @@ import json
 import sys
 from pathlib import Path
 
+from study.cli import positive_number
 from study.errors import UserError, cli_errors
 
 
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--effect-of-interest", type=float, help="smallest delta worth detecting, pp (planning)")
     p.add_argument(
         "--equivalence-margin",
-        type=float,
+        type=positive_number,
         help="E of 'equivalent within +/-E pp' (default: the study's declared margin; none: never equivalent)",
     )
     p.add_argument("--n-boot", type=int, default=10_000, help="bootstrap resamples")

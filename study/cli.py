@@ -40,7 +40,7 @@ def trial_gpus(text: str) -> float:
     return value
 
 
-def trial_cpus(text: str) -> float:
+def positive_number(text: str) -> float:
     value = _number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{text} must be above 0")

@@ -74,6 +74,7 @@ class StudyHooks:
         self.nodes: dict[str, str] = {}  # trial key -> the Ray node it was last tagged with
         self.live: set[str] = set()  # running now
         self.failed: dict[str, str] = {}  # trial key -> its error line
+        self.retries: dict[str, dict[str, str]] = {}  # trial key -> its last retry's tags
         self.link = link or TrackingLink(tracker.uri, progress.line)
         progress.status = self.link.status
 
@@ -121,8 +122,8 @@ class StudyHooks:
 
     def retrying(self, key: str, message: str, failures: int) -> None:
         self.live.discard(key)
-        tags = {"codeablate.failures": str(failures), "codeablate.last_error": message[:5000]}
-        self._write(key, lambda: self.tracker.set_tags(self.run_id(key), tags))
+        self.retries[key] = {"codeablate.failures": str(failures), "codeablate.last_error": message[:5000]}
+        self._write(key, lambda: self.tracker.set_tags(self.run_id(key), self.retries[key]))
         self.progress.on_retry(key, message, failures)
 
     def errored(self, key: str, message: str) -> None:
@@ -137,10 +138,16 @@ class StudyHooks:
         self.tracker.finish(run_id, "FAILED")
 
     def flush(self) -> None:
-        """Replay, from their folders, the trials whose writes the tracking server missed (idempotent)."""
+        """Replay, from their folders, the trials whose writes the tracking server missed (idempotent: what
+        the server holds is read back first, since a write may have landed without its reply)."""
+        self.tracker.forget()
         for key in sorted(self.link.behind):
-            if not self.link.write(key, lambda key=key: self._replay(key)):
-                return  # away again: the rest waits for the next return
+            try:
+                if not self.link.write(key, lambda key=key: self._replay(key)):
+                    return  # away again: the rest waits for the next return
+            except Exception as err:  # the server answered with an error: say so, keep the trial for later
+                self.progress.line(f"MLflow: could not send {key}'s results ({type(err).__name__}: {err}); retried")
+                continue
             self.link.behind.discard(key)
 
     def _replay(self, key: str) -> None:
@@ -149,7 +156,7 @@ class StudyHooks:
             return
         for row in trial_results(cfg.trial_dir):
             self._log_result(key, row, int(row["iteration"]))
-        self.tracker.set_tags(self.run_id(key), node_tags(cfg))
+        self.tracker.set_tags(self.run_id(key), {**node_tags(cfg), **self.retries.get(key, {})})
         if key in self.failed:
             self._mark_failed(key)
         elif key in self.live:
@@ -159,7 +166,11 @@ class StudyHooks:
         """After the trials: wait (with a line a minute) for an unreachable tracking server and send what
         it missed; False when it stays away longer than `max_wait_s`."""
         waited, said = 0.0, -60.0
-        while self.link.down_since is not None:
+        while self.link.down_since is not None or self.link.behind:
+            if self.link.down_since is None:  # up, with trials still to send (a replay that failed)
+                self.flush()
+                if not self.link.behind:
+                    break
             if waited > max_wait_s:
                 return False
             if waited - said >= 60:

@@ -13,7 +13,7 @@ import time
 import uuid
 from pathlib import Path
 
-from study.cli import Parser, positive_int, trial_cpus, trial_gpus
+from study.cli import Parser, positive_int, positive_number, trial_gpus
 from study.errors import UserError, cli_errors
 from study.layout import ANALYSIS_DIR, OUTCOMES_FILE, RAY_DIR, STUDY_FILE, SUMMARY_CSV, SUMMARY_TXT
 from study.lifecycle import StudyHooks, combined_outcomes, is_done, log_condition_aggregates, write_json
@@ -24,7 +24,7 @@ from study.resolve import Options, ResolvedStudy, resolve_study
 from study.space import available_spaces, load_space
 from study.summary import final_table, render, summarize
 from study.tracking import Tracker, default_artifact_location, default_tracking_uri, flatten, runs_page, ui_command
-from study.tracking_link import quick_failing_client
+from study.tracking_link import quick_failing_client, unreachable
 
 DEFAULT_CACHE = Path.home() / ".cache" / "codeablate"
 
@@ -60,7 +60,7 @@ def parser() -> Parser:
     p.add_argument(
         "--gpus-per-trial", type=trial_gpus, help="GPUs per trial (overrides the profile; 0.5: two share one)"
     )
-    p.add_argument("--cpus-per-trial", type=trial_cpus, help="CPUs per trial (overrides the profile)")
+    p.add_argument("--cpus-per-trial", type=positive_number, help="CPUs per trial (overrides the profile)")
     p.add_argument("--max-failures", type=int, default=1, help="retries of a failed trial (default 1)")
     p.add_argument("--model", help="base model hub id or local path (overrides the profile)")
     p.add_argument("--mbpp-dir", type=Path, help="folder with sanitized-mbpp.json (or CODEABLATE_MBPP_DIR)")
@@ -106,7 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         out_dir / STUDY_FILE,
         {**state, "tracking_uri": uri, "argv": sys.argv, "study": study.model_dump(mode="json")},
     )
-    return _run(args, study, profile, state, uri, provenance, out_dir)
+    try:
+        return _run(args, study, profile, state, uri, provenance, out_dir)
+    except Exception as err:
+        if not unreachable(err):
+            raise
+        raise UserError(
+            f"MLflow at {uri} is unreachable ({str(err).strip().splitlines()[0][:200]}); start it or fix "
+            "--tracking-uri, then repeat the command with --resume (finished trials are kept)"
+        ) from None
 
 
 def _check_selection_split(select_on: str | None, ids: dict[str, set[str]]) -> None:

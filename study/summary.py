@@ -20,10 +20,15 @@ def trial_results(trial_dir: Path) -> list[dict[str, float]]:
     if not path.is_file():
         return []
     by_iter: dict[int, dict[str, float]] = {}
-    for line in path.read_text().splitlines():
-        if line.strip():
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        try:
             row = json.loads(line)
-            by_iter[int(row["iteration"])] = row
+        except json.JSONDecodeError:
+            if i == len(lines) - 1:
+                continue  # being written right now (a running trial read by an MLflow replay): skip it
+            raise
+        by_iter[int(row["iteration"])] = row
     return [by_iter[i] for i in sorted(by_iter)]
 
 

@@ -6,6 +6,7 @@ logged at most once per run, so resuming a study never creates a second run or a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -84,19 +85,21 @@ class Tracker:
             from mlflow.tracking import MlflowClient
 
             mlflow.set_tracking_uri(self.uri)
-            self._client = MlflowClient(self.uri)
-            exp = self._client.get_experiment_by_name(self.experiment)
+            client = MlflowClient(self.uri)
+            exp = client.get_experiment_by_name(self.experiment)
             if exp is not None and exp.tags.get(EXPERIMENT_KIND) != MODEL_TRAINING:
-                self._client.set_experiment_tag(exp.experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
+                with contextlib.suppress(Exception):  # a read-only login may not tag: the UI link still works
+                    client.set_experiment_tag(exp.experiment_id, EXPERIMENT_KIND, MODEL_TRAINING)
             self._exp_id = (
                 exp.experiment_id
                 if exp
-                else self._client.create_experiment(
+                else client.create_experiment(
                     self.experiment,
                     artifact_location=self.artifact_location,
                     tags={EXPERIMENT_KIND: MODEL_TRAINING},  # model training, not GenAI (traces)
                 )
             )
+            self._client = client  # only once the experiment is known: a failure above is retried next call
         return self._client
 
     @property
@@ -122,25 +125,36 @@ class Tracker:
         if parent:
             all_tags[PARENT] = parent
         run = self.client.create_run(self.experiment_id, tags=all_tags, run_name=name)
-        self._log_params(run.info.run_id, params)
         self._status[run.info.run_id] = run.info.status
         self._steps[run.info.run_id] = set()  # a new run has no history to read back
+        if tags.get(KIND) == "trial" and self._trials is not None:
+            self._trials[tags[TRIAL_KEY]] = run.info.run_id  # known before its params: a failure below reuses it
+        self._log_params(run.info.run_id, params)
         return run.info.run_id
 
     def _trial_index(self) -> dict[str, str]:
         """Every trial run this study has in MLflow, read in one paged search (not one search per trial)."""
         if self._trials is None:
-            self._trials, token = {}, None
+            found: dict[str, Any] = {}
+            token = None
             terms = f"tags.`{STUDY_ID}` = '{self.study_id}' and tags.`{KIND}` = 'trial'"
-            while True:
+            while True:  # kept only when every page arrived: a partial index would create duplicate runs
                 page = self.client.search_runs([self.experiment_id], terms, max_results=1000, page_token=token)
                 for run in page:
-                    self._trials[run.data.tags[TRIAL_KEY]] = run.info.run_id
-                    self._status[run.info.run_id] = run.info.status
+                    key, best = run.data.tags[TRIAL_KEY], found.get(run.data.tags[TRIAL_KEY])
+                    if best is None or _rank(run) > _rank(best):  # a stray duplicate: the finished, then newest
+                        found[key] = run
                 token = page.token
                 if not token:
                     break
+            self._status.update({r.info.run_id: r.info.status for r in found.values()})
+            self._trials = {k: r.info.run_id for k, r in found.items()}
         return self._trials
+
+    def forget(self) -> None:
+        """Drop what this driver believes about the server (after an outage a write may have landed without
+        its reply): the trial index and step sets are read back on next use."""
+        self._trials, self._steps = None, {}
 
     def _log_params(self, run_id: str, params: dict[str, str]) -> None:
         from mlflow.entities import Param
@@ -228,6 +242,10 @@ class Tracker:
     def finish(self, run_id: str, status: str = "FINISHED") -> None:
         self.client.set_terminated(run_id, status=status)
         self._status[run_id] = status
+
+
+def _rank(run: Any) -> tuple[bool, int]:
+    return run.info.status == "FINISHED", int(run.info.start_time or 0)
 
 
 def _now_ms() -> int:

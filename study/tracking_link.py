@@ -50,8 +50,8 @@ class TrackingLink:
             fn()
             return True
         except Exception as err:
-            if not self.remote or self.answers():
-                raise  # the server is there: a real error, not an outage
+            if not self.remote or not (unreachable(err) or not self.answers()):
+                raise  # the server is there and answered: a real error, not an outage
             self.down_since = self.last_probe = self.clock()
             self.behind.add(key)
             self.say(f"MLflow unreachable at {self.uri} ({_first_line(err)}); trials go on, their results stay "
@@ -84,6 +84,27 @@ class TrackingLink:
                 return r.status == 200
         except OSError:
             return False
+
+
+UNREACHABLE = (
+    "Max retries exceeded", "Connection refused", "Failed to establish", "timed out", "Connection aborted",
+    "Connection reset", "Bad Gateway", "Service Unavailable", "Gateway Timeout", "RemoteDisconnected",
+)  # fmt: skip
+
+
+def unreachable(err: BaseException) -> bool:
+    """Whether an MLflow client error says the server could not be reached (a refused or dropped connection,
+    a timeout, a gateway's 502/503/504), as opposed to the server answering with an error."""
+    from requests.exceptions import ConnectionError as RequestsConnectionError
+    from requests.exceptions import Timeout
+
+    kinds = (ConnectionError, TimeoutError, RequestsConnectionError, Timeout)
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, kinds) or any(m in str(seen) for m in UNREACHABLE):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _first_line(err: BaseException) -> str:

@@ -211,7 +211,7 @@ def test_small_unpaired_counts_get_an_exact_test() -> None:
     c = make_claim(paired=False, n_problems=32, baseline={"name": "b", "value": 0.118, "n": 34},
                    treatment={"name": "t", "value": 0.139, "n": 36})  # fmt: skip
     a = audit_claim(c)
-    expected = stats.barnard_exact([[5, 31], [4, 30]]).pvalue
+    expected = stats.barnard_exact([[5, 4], [31, 30]]).pvalue  # columns: the two independent samples
     assert a.p_decisive == pytest.approx(expected) and a.decisive_test.startswith("exact Barnard on 4/34 vs 5/36")
     assert (a.baseline.passed, a.baseline.n, a.treatment.passed, a.treatment.n) == (4, 34, 5, 36)
     assert a.verdict == NOISE
@@ -236,3 +236,12 @@ def test_a_delta_alone_is_bounded_by_its_worst_and_best_case() -> None:
     assert tiny.verdict == NOISE and tiny.p_decisive == pytest.approx(0.5)
     mid = only(6.0, 164)
     assert mid.verdict == NOT_ASSESSABLE and "(best case) and" in mid.reason and mid.p_decisive is None
+
+
+def test_small_counts_never_decide_below_the_exact_best_case() -> None:
+    """0/100 -> 5/100 without flips: z at rho 0 gives p 0.022, but no set of flips gives McNemar below
+    2^(1-5) = 0.0625: consistent with noise whatever the correlation."""
+    a = audit_claim(
+        make_claim(n_problems=100, baseline={"name": "b", "passed": 0}, treatment={"name": "t", "passed": 5})
+    )
+    assert a.p_unpaired < 0.05 and a.p_decisive == pytest.approx(0.0625) and a.verdict == NOISE

@@ -187,6 +187,13 @@ def test_resources_no_node_could_hold_are_refused(tmp_path: Path, capsys, flags:
     assert not (tmp_path / "out").exists()  # refused before anything is written
 
 
+def test_an_unreachable_tracking_server_is_one_line(tmp_path: Path, capsys) -> None:
+    code, err = _run(["--space", "aux_kl", "--smoke", "--out", str(tmp_path / "o"), "--tracking-uri",
+                      "http://127.0.0.1:9"], capsys)  # fmt: skip
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "MLflow at http://127.0.0.1:9 is unreachable" in err and "--resume" in err
+
+
 def test_cli_process_exit_code_is_2(tmp_path: Path) -> None:
     """The real command, as a user runs it: exit status 2 and one line on stderr."""
     bad = tmp_path / "bad.yaml"

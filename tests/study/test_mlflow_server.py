@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -115,7 +116,8 @@ def test_a_tracking_server_outage_is_ridden_out(tmp_path: Path, cache_dir: Path)
     out = tmp_path / "study"
     cmd = [sys.executable, "-m", "study.run", "--space", "aux_kl", "--smoke", "--seeds", "2", "--out", str(out),
            "--cache-dir", str(cache_dir), "--tracking-uri", url]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)  # fmt: skip
     try:
         deadline = time.monotonic() + 600
         while not any(f.read_text().strip() for f in out.glob("trials/*/results.jsonl")):
@@ -130,7 +132,8 @@ def test_a_tracking_server_outage_is_ridden_out(tmp_path: Path, cache_dir: Path)
         printed, _ = proc.communicate(timeout=900)
         _check_outage_study(out, url, printed, proc.returncode, down, up)
     finally:
-        proc.kill()
+        if proc.poll() is None:  # the driver and the Ray processes it started
+            os.killpg(proc.pid, signal.SIGKILL)
         srv.terminate()
         srv.wait(timeout=30)
 

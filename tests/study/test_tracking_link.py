@@ -39,6 +39,10 @@ def _boom() -> None:
     raise ConnectionError("connection refused")
 
 
+def _bad() -> None:
+    raise ValueError("bad param")
+
+
 def test_an_outage_is_remembered_and_its_end_noticed(port: int) -> None:
     said: list[str] = []
     now = [0.0]
@@ -55,8 +59,9 @@ def test_an_outage_is_remembered_and_its_end_noticed(port: int) -> None:
         now[0] = PROBE_EVERY_S + 1
         assert link.back() and "MLflow back after 11s; sending 2 trials" in said[-1]
         assert link.write("d", lambda: None) and link.status() == ""
-        with pytest.raises(ConnectionError):
-            link.write("e", _boom)  # the server answers: the write's own error surfaces
+        with pytest.raises(ValueError, match="bad param"):
+            link.write("e", _bad)  # the server answers and the error is not a connection's: it surfaces
+        assert not link.write("f", _boom)  # refused while /health answers (a restart in between): an outage
     finally:
         server.shutdown()
         server.server_close()
@@ -66,3 +71,14 @@ def test_a_local_store_is_written_directly(tmp_path) -> None:
     link = TrackingLink(f"sqlite:///{tmp_path / 'm.db'}", print)
     with pytest.raises(ConnectionError):
         link.write("a", _boom)
+
+
+def test_what_counts_as_unreachable() -> None:
+    from mlflow.exceptions import MlflowException
+
+    from study.tracking_link import unreachable
+
+    wrapped = MlflowException("API request to http://h/api failed with exception HTTPConnectionPool(host='h'): "
+                              "Max retries exceeded with url: /api (Caused by NewConnectionError)")  # fmt: skip
+    assert unreachable(wrapped) and unreachable(TimeoutError()) and not unreachable(ValueError("bad param"))
+    assert not unreachable(MlflowException("RESOURCE_DOES_NOT_EXIST: run 'x' not found"))
