@@ -229,8 +229,8 @@ def render_placement(p: Placement, extra_notes: tuple[str, ...] = ()) -> str:
         f"(iteration {p.iteration}), {p.n_seeds_treatment} vs {p.n_seeds_baseline} seeds x {p.n_problems} problems",
         f"  reported delta     {rep}",
         f"  reproduced delta   {p.reproduced_delta_pp:+.2f} pp (seed sd {p.sd_seed_pp:.2f} pp)",
-        f"  prediction 95%     [{p.pred_low_pp:+.2f}, {p.pred_high_pp:+.2f}] pp, where a {p.reported_seeds}-seed delta "
-        f"falls: reported {where(p.inside_prediction)}",
+        f"  prediction 95%     [{_pp(p.pred_low_pp)}, {_pp(p.pred_high_pp)}] pp, where a {p.reported_seeds}-seed "
+        f"delta falls: reported {where(p.inside_prediction)}",
         f"  mean t-interval    [{p.ci_low_pp:+.2f}, {p.ci_high_pp:+.2f}] pp (where the mean lies, narrower than one "
         f"seed's spread): reported {where(p.inside_t_interval)}",
         f"  hierarchical 95%   [{p.hier_ci_low_pp:+.2f}, {p.hier_ci_high_pp:+.2f}] pp (mean over seeds and problems): "
@@ -241,6 +241,10 @@ def render_placement(p: Placement, extra_notes: tuple[str, ...] = ()) -> str:
     ]
     lines += [f"  note: {n}" for n in (*p.notes, *extra_notes)]
     return "\n".join(lines)
+
+
+def _pp(x: float) -> str:
+    return f"{x:+.2f}" if math.isfinite(x) else "n/a"
 
 
 def _fmt(x: float | None) -> str:

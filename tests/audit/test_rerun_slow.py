@@ -39,14 +39,9 @@ def test_rerun_logs_an_audit_run_linked_to_the_study(tmp_path: Path, capsys: pyt
     parent = client.get_run(run.data.tags["mlflow.parentRunId"])
     assert parent.data.tags["codeablate.kind"] == "study"
     assert run.data.params["claim.reproduce.treatment"] == "C-light"
-    assert {
-        "reported_delta_pp",
-        "reproduced_delta_pp",
-        "ci_low_pp",
-        "inside_t_interval",
-        "inside_prediction",
-        "pred_low_pp",
-    } <= set(run.data.metrics)
+    assert {"reported_delta_pp", "reproduced_delta_pp", "ci_low_pp", "inside_t_interval"} <= set(run.data.metrics)
+    # --smoke: every seed scores the same, so there is no spread to predict from: the bounds are n/a, not 0
+    assert "pred_low_pp" in placement and "prediction 95%     [n/a, n/a]" in printed
 
     assert main(["--rerun", CLAIM, "--seeds", "2", "--smoke", "--out", str(out)]) == 0  # resumes: all trials done
     assert "logged already" in capsys.readouterr().out
