@@ -67,7 +67,7 @@ def run_scenario(scenario: Scenario, n_studies: int, rng: np.random.Generator, n
             v = draw_problems(rng, m)
             cube_a, cube_b = draw_arm(rng, m, v), draw_arm(rng, m, v, effect)
             counts = resample_counts(rng, m.n_problems, n_boot)
-            res = compare(cube_a, cube_b, 1, spec, rng, counts, with_power=False)
+            res = compare(cube_a, cube_b, 1, spec, rng, counts)
             truth_cond = 100 * (expected_score(m, effect, v) - expected_score(m, 0.0, v))
             truth_pop = 100 * (expected_score(m, effect) - expected_score(m, 0.0))
             for c in scenario.checks:

@@ -7,7 +7,18 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from analysis import bootstrap as bs
-from analysis import factorial, headtohead, power, problemtests, profiles, seedtests, selection, trajectories, trend
+from analysis import (
+    factorial,
+    headtohead,
+    planning,
+    power,
+    problemtests,
+    profiles,
+    seedtests,
+    selection,
+    trajectories,
+    trend,
+)
 from analysis.aggregate import over_seeds
 from analysis.estimators import per_problem_scores, t_interval, variance_components
 from analysis.multiplicity import benjamini_hochberg, holm
@@ -26,6 +37,7 @@ from analysis.tables import (
 from analysis.verdict import EQUIVALENT, SUPPORTED, verdict
 
 PASS_AT_KS = (1, 2, 5, 10, 20, 50, 100)
+PLAN_CONFIDENCE = 0.8  # MDE and seeds needed are planned at this upper confidence bound of the seed spread
 
 
 def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame | None = None) -> AnalysisResult:
@@ -208,7 +220,11 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
     margin = spec.equivalence_margin_pp  # declared before the study, or none: never the study's own MDE
     cmp["equivalence_margin_pp"] = np.nan if margin is None else margin
     cmp["verdict"] = [verdict(r.p_adjusted, *_interval(r), margin, spec.alpha) for r in cmp.itertuples()]
-    cmp["notes"] = [_notes(r, spec.alpha, spec.effect_of_interest_pp) for r in cmp.itertuples()]
+    family_size = {True: int(within.sum()), False: int((~within).sum())}
+    planned = [_plan(scores, data, t, b, spec, family_size[b == BASE_ARM]) for t, b in pairs]
+    cmp["mde_seed_pp"] = [100 * mde for mde, _ in planned]
+    cmp["seeds_needed"] = [need for _, need in planned]
+    cmp["notes"] = [_notes(r, spec.alpha, spec.effect_of_interest_pp, spec.power) for r in cmp.itertuples()]
     one = {c: per_problem_scores(cube, 1) for c, cube in data.outcomes.items()}  # solved = pass@1 >= 0.5
     h2h, h2h_all = headtohead.head_to_head(data.suite, data.problems, data.seeds, one, pairs)
     return {
@@ -227,7 +243,6 @@ def compare(
     spec: AnalysisSpec,
     rng: np.random.Generator,
     problem_counts: NDArray[np.float64],
-    with_power: bool = True,
 ) -> dict:
     """All seed-level and problem-level statistics of treatment ``b`` against baseline ``a``.
 
@@ -236,8 +251,8 @@ def compare(
     The problem-level test is exact McNemar on discordant pairs summed over seed pairs (i-th seed of
     each arm in sorted seed order) when both arms have one sample per problem, the same number of
     seeds and k = 1; otherwise the paired bootstrap over problems. Returns a flat dict; deltas
-    and intervals in pp, p-values unadjusted. Also used as is by the calibration simulation, which
-    skips the MDE and seeds-needed solves (``with_power=False``; those keys are then NaN).
+    and intervals in pp, p-values unadjusted. Also used as is by the calibration simulation. The
+    seed-level MDE and seeds needed depend on the family and are added by ``_plan``.
     """
     s_a, s_b = per_problem_scores(cube_a, k), per_problem_scores(cube_b, k)  # (r, n)
     a, b = s_a.mean(axis=1), s_b.mean(axis=1)  # per-seed scores
@@ -258,11 +273,6 @@ def compare(
     boot, df = bs.hierarchical_bootstrap(s_a, s_b, problem_counts, rng)
     h_lo, h_hi = bs.small_sample_interval(boot, welch.delta, df, level)
     n = diffs.size
-    nan = float("nan")
-    mde_seed = power.mde_seeds(sd, a.size, b.size, spec.alpha, spec.power) if with_power else nan
-    # planned for the declared effect of interest; without one the observed delta (post hoc: the note says so)
-    target = welch.delta if spec.effect_of_interest_pp is None else spec.effect_of_interest_pp / 100
-    needed = power.seeds_needed(target, sd, spec.alpha, spec.power) if with_power else nan
     return {
         "n_seeds_treatment": b.size, "n_seeds_baseline": a.size, "n_problems": n,
         "delta_pp": 100 * welch.delta,
@@ -277,10 +287,30 @@ def compare(
         "wins": int(np.sum(diffs > 0)), "losses": int(np.sum(diffs < 0)), "ties": int(np.sum(diffs == 0)),
         "best_case_p_net": problemtests.best_case_exact_p(round(float(diffs.sum()))),
         "sd_seed_pooled_pp": 100 * sd,
-        "mde_seed_pp": 100 * mde_seed,
         "mde_problem_pp": 100 * power.mde_problems(float(diffs.std(ddof=1)), n, spec.alpha, spec.power),
-        "seeds_needed": needed,
     }  # fmt: skip
+
+
+def _plan(scores: dict, data: SuiteData, treat: str, base: str, spec: AnalysisSpec, m: int) -> tuple[float, float]:
+    """(MDE in score units, seeds per arm for the declared effect of interest) of one comparison, for the
+    verdict rule (its family of ``m`` at Holm's first step), at the 80% upper bound of the seed spread
+    (analysis/planning.py); NaN seeds without a declared effect, both NaN with ``power_sims`` 0."""
+    if spec.power_sims == 0:
+        return float("nan"), float("nan")
+    paired = None
+    if base == BASE_ARM:
+        shared = np.intersect1d(data.seeds[treat], data.seeds[base])
+        pick = lambda c: scores[c].mean(axis=1)[np.searchsorted(data.seeds[c], shared)]  # noqa: E731
+        paired = pick(treat) - pick(base)
+    noise = planning.of_comparison(scores[base], scores[treat], paired).upper(PLAN_CONFIDENCE)
+    rule = planning.Rule(spec.alpha, spec.alpha / m, paired is not None)
+    r = min(scores[treat].shape[0], scores[base].shape[0])
+    sims = spec.power_sims
+    mde = planning.mde_rule(noise, r, rule, spec.power, sims, n_boot=sims, seed=spec.rng_seed)
+    if spec.effect_of_interest_pp is None:
+        return mde, float("nan")
+    effect = spec.effect_of_interest_pp / 100
+    return mde, planning.seeds_rule(noise, effect, rule, spec.power, sims, n_boot=sims, seed=spec.rng_seed)
 
 
 def _interval(r) -> tuple[float, float]:
@@ -307,10 +337,9 @@ def _paired_by_seed(data: SuiteData, scores: dict, treat: str, base: str, level:
     }  # fmt: skip
 
 
-def _notes(r, alpha: float, interest: float | None = None) -> str:
+def _notes(r, alpha: float, interest: float | None = None, power: float = 0.8) -> str:
     if r.seed_test == "paired_t":
         return _paired_notes(r, alpha)
-    effect = interest if interest is not None else r.delta_pp
     out = []
     if min(r.n_seeds_treatment, r.n_seeds_baseline) < 2:
         out.append("fewer than 2 seeds in an arm: no seed-level test is possible")
@@ -326,10 +355,11 @@ def _notes(r, alpha: float, interest: float | None = None) -> str:
         )
     if str(r.verdict).startswith(EQUIVALENT):
         out.append(f"interval within the declared margin +/-{r.equivalence_margin_pp:g} pp")
-    elif r.verdict != SUPPORTED and np.isfinite(r.seeds_needed) and effect:
-        out.append(f"about {int(r.seeds_needed)} seeds per arm would resolve a delta of {abs(effect):.2f} pp"
-                   + (" (the declared effect of interest)" if interest else " (post hoc: the observed delta; "
-                      "declare effect_of_interest_pp to plan)"))  # fmt: skip
+    elif r.verdict != SUPPORTED and interest is not None and np.isfinite(r.seeds_needed):
+        out.append(f"about {int(r.seeds_needed)} seeds per arm would resolve the declared effect of interest, "
+                   f"{interest:g} pp, with power {power:g}")  # fmt: skip
+    elif r.verdict != SUPPORTED and interest is None:
+        out.append("no effect of interest declared: set effect_of_interest_pp, or run study.plan, to plan seeds")
     return "; ".join(out)
 
 

@@ -42,6 +42,8 @@ class AnalysisSpec:
     equivalence_margin_pp: E of the "equivalent within +/-E pp" verdict, declared before the study; None =
         no comparison is called equivalent (inconclusive instead).
     power: power used for MDEs and seeds-needed.
+    power_sims: simulated studies behind each MDE and seeds-needed of the verdict rule (analysis/planning.py);
+        0 skips them (NaN).
     """
 
     baseline: str
@@ -62,6 +64,7 @@ class AnalysisSpec:
     effect_of_interest_pp: float | None = None
     equivalence_margin_pp: float | None = None
     power: float = 0.8
+    power_sims: int = 300
 
     def __post_init__(self) -> None:
         import contextlib

@@ -1,4 +1,5 @@
 import json
+import math
 
 import numpy as np
 import pandas as pd
@@ -225,12 +226,20 @@ def test_equivalence_is_called_only_within_a_declared_margin(outcomes):
     assert analyze(outcomes, narrow).comparisons.set_index("comparison").loc["B_vs_A"].verdict.startswith("incon")
 
 
-def test_seeds_needed_are_planned_for_the_declared_effect_of_interest(outcomes):
-    from analysis.power import seeds_needed
+def test_seeds_needed_are_planned_for_the_declared_effect_of_interest_and_the_verdict_rule(outcomes):
+    from analysis.power import mde_seeds, seeds_needed
 
-    post_hoc = analyze(outcomes, SPEC).comparisons.set_index("comparison").loc["D_vs_A"]
-    assert "post hoc: the observed delta" in post_hoc.notes
+    unplanned = analyze(outcomes, SPEC).comparisons.set_index("comparison").loc["D_vs_A"]
+    assert math.isnan(unplanned.seeds_needed) and "no effect of interest declared" in unplanned.notes
     planned = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=2000, rng_seed=3, effect_of_interest_pp=10.0))
     row = planned.comparisons.set_index("comparison").loc["D_vs_A"]
-    assert row.seeds_needed == seeds_needed(0.10, row.sd_seed_pooled_pp / 100, 0.05, 0.8)
-    assert "a delta of 10.00 pp (the declared effect of interest)" in row.notes
+    sd = row.sd_seed_pooled_pp / 100
+    # the rule (Welch at alpha/3 and the hierarchical interval) at the 80% bound of the spread needs more
+    # than Student's t at the point estimate, and can detect less
+    assert row.seeds_needed >= seeds_needed(0.10, sd, 0.05, 0.8)
+    assert row.mde_seed_pp > 100 * mde_seeds(sd, 4)
+    assert (
+        f"about {int(row.seeds_needed)} seeds per arm would resolve the declared effect of interest, 10 pp" in row.notes
+    )
+    again = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=2000, rng_seed=3, effect_of_interest_pp=10.0))
+    assert again.comparisons["seeds_needed"].tolist() == planned.comparisons["seeds_needed"].tolist()

@@ -192,3 +192,19 @@ def test_resume_after_interruption_logs_nothing_twice(tmp_path: Path, cache_dir:
     table = pd.read_csv(out / "outcomes.csv")
     assert not table.duplicated(["condition", "seed", "iteration", "suite", "problem_id", "sample"]).any()
     assert sorted(json.loads((out / "study.json").read_text())["trial_keys"]) == sorted(keys)
+
+
+def test_plan_from_the_study_as_a_pilot(finished_study, tmp_path: Path) -> None:
+    """A finished study is a pilot: the plan measures its spread, prices its trials and says it was a smoke run."""
+    out, _ = finished_study
+    plan = tmp_path / "plan.json"
+    argv = ["--space", SPACE, "--pilot", str(out), "--effect", "20", "--sims", "100", "--json", str(plan)]
+    proc = subprocess.run([sys.executable, "-m", "study.plan", *argv], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "a --smoke pilot" in proc.stdout and "80% upper bound" in proc.stdout
+    report = json.loads(plan.read_text())
+    rows = {r["comparison"]: r for r in report["comparisons"]}
+    assert set(rows) == {"C-light vs A", "C-reg vs A", "A vs base@0"}
+    assert all(r["sd_pp"] >= r["sd_pilot_pp"] for r in rows.values())  # planned at the bound
+    cost = report["cost"]["planned (3 seeds)"]
+    assert cost["trials"] == 9 and cost["trial_hours"] > 0 and cost["gpu_hours"] == 0  # tiny runs on CPU
