@@ -24,16 +24,24 @@ def resample_counts(rng: np.random.Generator, n_items: int, n_boot: int) -> NDAr
     return counts.astype(np.float64)
 
 
+def unit_sums(values: NDArray[np.float64], groups: NDArray[np.int64] | None) -> NDArray[np.float64]:
+    """Per resampling unit, the sum of ``values`` (n_problems,) over its problems: (n_units,). Without
+    ``groups`` every problem is its own unit (the values themselves)."""
+    return values if groups is None else np.bincount(groups, weights=values)
+
+
 def hierarchical_bootstrap(
     scores_a: NDArray[np.float64],
     scores_b: NDArray[np.float64],
     problem_counts: NDArray[np.float64],
     rng: np.random.Generator,
+    groups: NDArray[np.int64] | None = None,
 ) -> tuple[NDArray[np.float64], float]:
-    """Bootstrap distribution of ``mean(b) - mean(a)`` resampling whole seeds and problems.
+    """Bootstrap distribution of ``mean(b) - mean(a)`` resampling whole seeds and problems (or clusters).
 
     scores_a, scores_b: (n_seeds_arm, n_problems) per-problem scores of each seed, same problems.
-    problem_counts: (n_boot, n_problems), one problem resample shared by both arms.
+    problem_counts: (n_boot, n_units), one resample of the units shared by both arms; a unit is a problem,
+    or with ``groups`` (n_problems,) a cluster index per problem (0..n_units-1), a whole cluster.
     Returns (deltas (n_boot,), df).
 
     Seeds and problems are crossed, so resampling raw cells counts the seed x problem residual
@@ -42,12 +50,16 @@ def hierarchical_bootstrap(
     Goldstein & Rasbash 2003):
     - seed effects of each arm, ``x_r - mean(x)`` on per-seed scores, drawn within the arm and
       scaled by sqrt(r / (r - 1)): variance ``s_a^2 / r_a``, unbiased for seed + residual/n;
-    - problem effects of the paired difference ``D_i - mean(D)``, drawn once for both arms and
-      shrunk so their variance is ``omega^2 / n`` with ``omega^2 = var(D) - sum_a MS_res,a / r_a``
-      (the arm x problem interaction; the residual is already in the seed term).
-    ``df`` is the Satterthwaite degrees of freedom of that variance, for ``small_sample_interval``.
+    - unit effects of the paired difference, ``e_u`` = the unit's sum of ``D_i - mean(D)``, drawn once
+      for both arms and shrunk so the variance of their mean is ``V = U/(U-1) sum(e_u^2)/n^2 -
+      sum_a MS_res,a / (r_a n)``: the arm x problem (or x cluster) interaction, the residual being in the
+      seed term already. With one problem per unit, ``V = omega^2 / n``, ``omega^2 = var(D) - sum_a
+      MS_res,a / r_a``; with clusters, ``V`` is the cluster-robust variance less that residual.
+    ``df`` is the Satterthwaite degrees of freedom of that variance (U - 1 for the unit term), for
+    ``small_sample_interval``.
     """
-    n_boot, n = problem_counts.shape
+    n_boot, n_units = problem_counts.shape
+    n = scores_a.shape[1]
     seed_part = np.zeros(n_boot)
     terms, dfs = [], []
     for sign, s in ((-1.0, scores_a), (1.0, scores_b)):
@@ -60,13 +72,15 @@ def hierarchical_bootstrap(
         terms.append(x.var(ddof=1) / r)
         dfs.append(r - 1)
     d = scores_b.mean(axis=0) - scores_a.mean(axis=0)
+    e = unit_sums(d - d.mean(), groups)  # (n_units,)
     residual = sum(variance_components(s).residual / s.shape[0] for s in (scores_a, scores_b) if s.shape[0] >= 2)
-    var_d = d.var(ddof=1) if n > 1 else 0.0
-    omega2 = max(0.0, var_d - residual)
-    shrink = np.sqrt(omega2 / var_d * n / (n - 1)) if var_d > 0 else 0.0
-    problem_part = problem_counts @ ((d - d.mean()) * shrink) / n
-    terms.append(omega2 / n)
-    dfs.append(n - 1)
+    boot_var = float(np.sum(e**2)) / n**2  # the variance the raw unit resample would give the mean
+    robust = boot_var * n_units / (n_units - 1) if n_units > 1 else 0.0
+    v = max(0.0, robust - residual / n)
+    shrink = np.sqrt(v / boot_var) if boot_var > 0 else 0.0
+    problem_part = problem_counts @ (e * shrink) / n
+    terms.append(v)
+    dfs.append(max(n_units - 1, 1))
     total = sum(terms)
     df = total**2 / sum(t**2 / f for t, f in zip(terms, dfs, strict=True)) if total > 0 else float("inf")
     return float(d.mean()) + seed_part + problem_part, float(df)

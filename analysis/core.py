@@ -189,11 +189,11 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
             "share_seed": vc.seed / total if total > 0 else np.nan, "se_mean_pp": 100 * vc.se_mean,
         })  # fmt: skip
 
-    n_problems = len(data.problems)
-    problem_counts = bs.resample_counts(rng, n_problems, spec.n_boot)
+    groups, n_units = data.groups()  # problems, or the suite's declared clusters, are what is resampled
+    problem_counts = bs.resample_counts(rng, n_units, spec.n_boot)
     rows, deltas = [], []
     for treat, base in pairs:
-        row = compare(data.outcomes[base], data.outcomes[treat], k, spec, rng, problem_counts)
+        row = compare(data.outcomes[base], data.outcomes[treat], k, spec, rng, problem_counts, groups)
         ids = {"suite": data.suite, "treatment": treat, "baseline": base, "comparison": f"{treat}_vs_{base}"}
         paired = _paired_by_seed(data, scores, treat, base, level)
         rows.append(ids | row | paired)
@@ -227,8 +227,13 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
     cmp["notes"] = [_notes(r, spec.alpha, spec.effect_of_interest_pp, spec.power) for r in cmp.itertuples()]
     one = {c: per_problem_scores(cube, 1) for c, cube in data.outcomes.items()}  # solved = pass@1 >= 0.5
     h2h, h2h_all = headtohead.head_to_head(data.suite, data.problems, data.seeds, one, pairs)
+    notes = list(data.notes)
+    if groups is not None:
+        notes.append(f"suite {data.suite}: {len(data.problems)} problems in {n_units} declared clusters; problem-level "
+                     "tests and the hierarchical interval resample whole clusters (cluster bootstrap, CR1 SE), "
+                     "and McNemar, which takes problems as independent, is not used")  # fmt: skip
     return {
-        "suite": data.suite, "iteration": data.iteration, "notes": list(data.notes),
+        "suite": data.suite, "iteration": data.iteration, "notes": notes,
         "head_to_head": h2h, "head_to_head_consistent": h2h_all,
         "conditions": pd.DataFrame(conditions), "seeds": pd.DataFrame(seeds_rows),
         "variance": pd.DataFrame(var_rows), "comparisons": cmp,
@@ -243,14 +248,17 @@ def compare(
     spec: AnalysisSpec,
     rng: np.random.Generator,
     problem_counts: NDArray[np.float64],
+    groups: NDArray[np.int64] | None = None,
 ) -> dict:
     """All seed-level and problem-level statistics of treatment ``b`` against baseline ``a``.
 
     cube_a, cube_b: (n_seeds_arm, n_problems, n_samples_arm) bool on the same problems.
-    problem_counts: (n_boot, n_problems) resampling counts shared by both arms (and comparisons).
+    problem_counts: (n_boot, n_units) resampling counts shared by both arms (and comparisons); a unit is
+    a problem, or with ``groups`` (n_problems,) cluster indices, a cluster of problems resampled whole.
     The problem-level test is exact McNemar on discordant pairs summed over seed pairs (i-th seed of
     each arm in sorted seed order) when both arms have one sample per problem, the same number of
-    seeds and k = 1; otherwise the paired bootstrap over problems. Returns a flat dict; deltas
+    seeds, k = 1 and no clusters (McNemar takes problems as independent); otherwise the paired
+    bootstrap over problems or clusters. Returns a flat dict; deltas
     and intervals in pp, p-values unadjusted. Also used as is by the calibration simulation. The
     seed-level MDE and seeds needed depend on the family and are added by ``_plan``.
     """
@@ -262,17 +270,19 @@ def compare(
     sd = seedtests.pooled_sd(a, b)
 
     diffs = s_b.mean(axis=0) - s_a.mean(axis=0)  # (n_problems,)
-    pb = problemtests.paired_bootstrap(diffs, problem_counts, level)
-    if cube_a.shape[2] == 1 and cube_b.shape[2] == 1 and cube_a.shape[0] == cube_b.shape[0] and k == 1:
+    pb = problemtests.paired_bootstrap(diffs, problem_counts, level, groups)
+    single = cube_a.shape[2] == 1 and cube_b.shape[2] == 1 and cube_a.shape[0] == cube_b.shape[0] and k == 1
+    if single and groups is None:
         n10, n01 = problemtests.discordant_counts(cube_a[..., 0], cube_b[..., 0])
         problem_test, p_problem = "mcnemar_exact", problemtests.mcnemar_exact_p(n10, n01)
     else:
         n10 = n01 = -1
         problem_test, p_problem = "paired_bootstrap", pb.p
 
-    boot, df = bs.hierarchical_bootstrap(s_a, s_b, problem_counts, rng)
+    boot, df = bs.hierarchical_bootstrap(s_a, s_b, problem_counts, rng, groups)
     h_lo, h_hi = bs.small_sample_interval(boot, welch.delta, df, level)
     n = diffs.size
+    se_problem = problemtests.cluster_robust_se(diffs, groups)  # sd/sqrt(n) without clusters
     return {
         "n_seeds_treatment": b.size, "n_seeds_baseline": a.size, "n_problems": n,
         "delta_pp": 100 * welch.delta,
@@ -287,7 +297,9 @@ def compare(
         "wins": int(np.sum(diffs > 0)), "losses": int(np.sum(diffs < 0)), "ties": int(np.sum(diffs == 0)),
         "best_case_p_net": problemtests.best_case_exact_p(round(float(diffs.sum()))),
         "sd_seed_pooled_pp": 100 * sd,
-        "mde_problem_pp": 100 * power.mde_problems(float(diffs.std(ddof=1)), n, spec.alpha, spec.power),
+        "n_clusters": problem_counts.shape[1] if groups is not None else 0,
+        "problem_se_pp": 100 * se_problem,
+        "mde_problem_pp": 100 * power.mde_from_se(se_problem, spec.alpha, spec.power),
     }  # fmt: skip
 
 

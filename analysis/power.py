@@ -19,6 +19,11 @@ def mde_problems(sd_diff: float, n_problems: int, alpha: float = 0.05, power: fl
     return float(z * sd_diff / math.sqrt(n_problems))
 
 
+def mde_from_se(se: float, alpha: float = 0.05, power: float = 0.8) -> float:
+    """MDE of a z-test whose estimate has standard error ``se``: ``(z_{1-a/2} + z_power) * se`` (same units)."""
+    return float((stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)) * se)
+
+
 def mde_seeds(
     sigma_seed: float, n_seeds_a: int, n_seeds_b: int | None = None, alpha: float = 0.05, power: float = 0.8
 ) -> float:

@@ -50,17 +50,37 @@ class PairedBootstrapResult:
 
 
 def paired_bootstrap(
-    diffs: NDArray[np.float64], problem_counts: NDArray[np.float64], level: float = 0.95
+    diffs: NDArray[np.float64],
+    problem_counts: NDArray[np.float64],
+    level: float = 0.95,
+    groups: NDArray[np.int64] | None = None,
 ) -> PairedBootstrapResult:
-    """Paired bootstrap over problems.
+    """Paired bootstrap over problems, or over whole clusters of problems.
 
     diffs: (n_problems,) per-problem score difference (treatment - baseline, each averaged over
-    seeds and samples). problem_counts: (n_boot, n_problems) multinomial resampling counts, shared
-    by both arms. Returns the percentile interval and ``p = (1 + #{|D* - D| >= |D|}) / (B + 1)``.
+    seeds and samples). problem_counts: (n_boot, n_units) multinomial resampling counts of the units
+    (problems; with ``groups`` (n_problems,) cluster indices, clusters), shared by both arms. A resampled
+    mean is the sum of the drawn units' differences over their problem count (a ratio estimator when
+    clusters differ in size). Returns the percentile interval and ``p = (1 + #{|D* - D| >= |D|}) / (B + 1)``.
     """
-    n = diffs.size
+    from analysis.bootstrap import unit_sums
+
     delta = float(diffs.mean())
-    boot = problem_counts @ diffs / n
+    sums = unit_sums(diffs, groups)
+    sizes = unit_sums(np.ones_like(diffs), groups)
+    boot = (problem_counts @ sums) / (problem_counts @ sizes)
     hits = int(np.sum(np.abs(boot - delta) >= abs(delta) - 1e-12))
     lo, hi = np.quantile(boot, [(1 - level) / 2, (1 + level) / 2])
     return PairedBootstrapResult(delta, (1 + hits) / (1 + boot.size), float(lo), float(hi))
+
+
+def cluster_robust_se(diffs: NDArray[np.float64], groups: NDArray[np.int64] | None = None) -> float:
+    """Standard error of ``mean(diffs)`` (n_problems,): ``sqrt(U/(U-1) sum_u e_u^2) / n`` with ``e_u`` the
+    unit's sum of centred differences (CR1, Liang-Zeger); one problem per unit without ``groups``, where
+    it equals ``sd(diffs) / sqrt(n)``."""
+    from analysis.bootstrap import unit_sums
+
+    n = diffs.size
+    e = unit_sums(diffs - diffs.mean(), groups)
+    u = e.size
+    return float(np.sqrt(u / (u - 1) * np.sum(e**2)) / n) if u > 1 else float("nan")

@@ -16,8 +16,8 @@ VARIANCE_METRICS = ("sd_seed_pp", "sd_problem_pp", "sd_residual_pp", "share_seed
 COMPARISON_METRICS = (
     "delta_pp", "ci_low_pp", "ci_high_pp", "hier_ci_low_pp", "hier_ci_high_pp", "p_welch", "p_permutation",
     "p_problem", "p_holm", "p_bh", "p_adjusted", "hedges_g", "prob_improvement", "mde_seed_pp",
-    "mde_problem_pp", "seeds_needed", "wins", "losses", "p_seed", "paired_delta_pp", "paired_ci_low_pp",
-    "paired_ci_high_pp", "p_paired", "seeds_up", "seeds_down",
+    "mde_problem_pp", "problem_se_pp", "n_clusters", "seeds_needed", "wins", "losses", "p_seed",
+    "paired_delta_pp", "paired_ci_low_pp", "paired_ci_high_pp", "p_paired", "seeds_up", "seeds_down",
 )  # fmt: skip
 
 

@@ -17,7 +17,9 @@ from numpy.typing import NDArray
 from trainables.common.metrics import BASE_ARM
 
 REQUIRED_COLUMNS = ("condition", "seed", "iteration", "suite", "problem_id", "sample", "passed")
-OPTIONAL_COLUMNS = ("category", "tests_passed", "tests_total", "completion_tokens", "lint", "well_formed")
+OPTIONAL_COLUMNS = ("category", "tests_passed", "tests_total", "completion_tokens", "lint", "well_formed", "cluster")
+# cluster: the problem's cluster where its suite declares them (a tiny task family, a LiveCodeBench contest);
+# empty otherwise. Problems of one cluster are resampled together (analysis/bootstrap.py).
 METRICS_COLUMNS = ("condition", "seed", "iteration", "metric", "value")
 
 
@@ -89,6 +91,14 @@ class SuiteData:
     seeds: dict[str, NDArray[np.int64]]
     outcomes: dict[str, NDArray[np.bool_]]
     notes: tuple[str, ...] = field(default=())
+    clusters: tuple[str, ...] | None = None  # per problem (``problems`` order); None: problems are independent
+
+    def groups(self) -> tuple[NDArray[np.int64] | None, int]:
+        """(cluster index per problem (n_problems,), or None; number of resampling units)."""
+        if self.clusters is None:
+            return None, len(self.problems)
+        names, index = np.unique(np.asarray(self.clusters), return_inverse=True)
+        return index.astype(np.int64), int(names.size)
 
     @property
     def conditions(self) -> tuple[str, ...]:
@@ -206,7 +216,28 @@ def build_suite(
         cube[s_idx, p_idx, j_idx] = rows["passed"].to_numpy()
         seeds[str(cond)] = seed_ids
         outcomes[str(cond)] = cube
-    return SuiteData(suite, it, problems, seeds, outcomes, tuple(notes))
+    return SuiteData(suite, it, problems, seeds, outcomes, tuple(notes), _clusters(at, suite, problems))
+
+
+def _clusters(rows: pd.DataFrame, suite: str, problems: tuple[str, ...]) -> tuple[str, ...] | None:
+    """Each problem's cluster from the optional ``cluster`` column; None when the suite declares none.
+    A problem must have one cluster, and a suite that declares clusters must give every problem one."""
+    if "cluster" not in rows.columns:
+        return None
+    labels = rows["cluster"].fillna("").astype(str)
+    if (labels == "").all():
+        return None
+    per = labels.groupby(rows["problem_id"]).agg(lambda x: sorted(set(x)))
+    split = per[per.map(len) > 1]
+    if not split.empty:
+        raise AnalysisInputError(
+            f"suite {suite}: problem {split.index[0]} is in clusters {split.iloc[0]}; a problem belongs to one cluster"
+        )
+    named = {p: c[0] for p, c in per.items()}
+    if any(named[p] == "" for p in problems):
+        bare = next(p for p in problems if named[p] == "")
+        raise AnalysisInputError(f"suite {suite}: problem {bare} has no cluster while others do; label every problem")
+    return tuple(named[p] for p in problems)
 
 
 def check_metrics(df: pd.DataFrame) -> pd.DataFrame:

@@ -129,6 +129,8 @@ def test_outcome_tables_are_tidy_and_complete(finished_study) -> None:
     assert len(table) == 3 * 2 * 3 * 2 * 4 * 5
     assert not table.duplicated(["condition", "seed", "iteration", "suite", "problem_id", "sample"]).any()
     assert len(list((out / "base_eval").iterdir())) == 2  # iteration 0 evaluated once per seed, not per condition
+    families = table.groupby("problem_id")["cluster"].agg(set)  # the tiny suites declare their task families
+    assert all(len(f) == 1 and next(iter(f)) for f in families)
     at0 = table[table.iteration == 0].pivot_table(index=["seed", "suite", "problem_id", "sample"],
                                                   columns="condition", values="passed")  # fmt: skip
     assert (at0.nunique(axis=1) == 1).all()  # every condition of a seed starts from the same evaluation

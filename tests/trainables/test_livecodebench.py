@@ -103,3 +103,13 @@ def test_a_chat_models_sft_target_is_the_fenced_block_its_prompt_asks_for(lcb: P
     assert fenced.startswith("```python\n") and fenced.endswith("\n```")
     assert program(problem, fenced).strip() == code.strip()
     assert target(problem, code, ModelSpec(source="x", chat=False)) == code
+
+
+def test_a_suite_that_declares_clusters_keeps_each_problems_contest(lcb: Path):
+    from trainables.common.problems import load_suite
+    from trainables.common.specs import DataSpec
+
+    data = DataSpec(train_source="tiny", n_train=4, n_heldout=4, suites=(suite(lcb),))
+    clustered = load_suite(suite(lcb, clusters=True, release="v1"), data)
+    assert [p.cluster for p in clustered] == ["abc900", "abc901", "abc902"]
+    assert {p.cluster for p in load_suite(suite(lcb, release="v1"), data)} == {""}  # not declared: none

@@ -43,7 +43,8 @@ def evaluate(
     `error/<kind>`), the format alarm (`format_failure_share`: samples not well formed, `alarm_broken_eval`)
     and the extras'; tidy outcome rows (one per sample: condition, seed, iteration, suite,
     problem_id, sample, passed, category, tests_passed, tests_total: how many of the problem's test cases
-    the sample passed, for partial successes; completion_tokens; lint: its Ruff codes; well_formed)."""
+    the sample passed, for partial successes; completion_tokens; lint: its Ruff codes; well_formed;
+    cluster: the problem's, where its suite declares them)."""
     metrics: dict[str, float] = {}
     rows: list[dict[str, Any]] = []
     n = params.eval_samples
@@ -70,7 +71,7 @@ def evaluate(
                 {"condition": condition, "seed": seed, "iteration": iteration, "suite": suite,
                  "problem_id": p.problem_id, "sample": j, "passed": r.passed_all, "category": r.category,
                  "tests_passed": r.tests_passed, "tests_total": r.tests_total, "completion_tokens": length,
-                 "lint": next(codes), "well_formed": next(formed)}
+                 "lint": next(codes), "well_formed": next(formed), "cluster": p.cluster}
                 for j, (r, length) in enumerate(zip(samples, lengths, strict=True))
             ]  # fmt: skip
         correct = np.array([sum(r.passed_all for r in samples) for samples in rollouts])

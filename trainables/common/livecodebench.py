@@ -154,4 +154,4 @@ def _problem(row: dict[str, Any], where: str) -> Problem | None:
     except Exception as err:  # corrupt compressed tests fail in many ways (zlib, pickle, struct, types)
         raise DataUnavailable(f"{where}: unreadable test cases ({type(err).__name__}); check the file") from None
     return Problem(problem_id=f"lcb/{row['question_id']}", style="lcb", text=str(row["question_content"]),
-                   entry_point="", io=io)  # fmt: skip
+                   entry_point="", io=io, cluster=str(row.get("contest_id") or ""))  # fmt: skip

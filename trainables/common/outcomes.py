@@ -14,6 +14,7 @@ OUTCOME_COLUMNS = (
     "tests_passed", "tests_total",  # how many of the problem's test cases the sample passed: partial successes
     "completion_tokens", "lint",  # generated tokens; the sample's Ruff codes (diagnostics.lint_codes), space-joined
     "well_formed",  # parses and binds the entry point its tests call (diagnostics.well_formed): the format alarm
+    "cluster",  # the problem's cluster where its suite declares them (SuiteSpec.clusters), else ""
 )  # fmt: skip
 
 

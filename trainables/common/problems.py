@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 import random
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -43,6 +43,7 @@ class Problem:
     canonical: str = ""
     io: tuple[tuple[str, str], ...] = ()
     solutions: tuple[str, ...] = ()  # reference solutions of different structure (SFT data), canonical first
+    cluster: str = ""  # problems that share a cause of success (a tiny task family, an LCB contest); "" = none
 
 
 def fingerprint(problems: tuple[Problem, ...]) -> str:
@@ -78,7 +79,8 @@ def load_suite(spec: SuiteSpec, data: DataSpec, mbpp_dir: Path | None = None) ->
         problems = load(spec)
     else:
         problems = _humaneval()
-    return problems[: spec.n] if spec.n else problems
+    problems = problems[: spec.n] if spec.n else problems
+    return problems if spec.clusters else tuple(replace(p, cluster="") for p in problems)
 
 
 def _tiny(data: DataSpec) -> dict[str, tuple[Problem, ...]]:
@@ -107,6 +109,7 @@ def tiny_problem(task: Any) -> Problem:
         canonical=task.canonical,
         io=task.io,
         solutions=task.solutions,
+        cluster=task.family,
     )
 
 

@@ -59,6 +59,10 @@ class SuiteSpec(_Spec):
         "livecodebench: LiveCodeBench code_generation_lite stdin/stdout problems (trainables/common/livecodebench.py)."
     )
     n: int | None = Field(None, ge=1, description="Use the first n problems (None = all).")
+    clusters: bool = Field(
+        False, description="Declare the suite's problem clusters (tiny: task family; livecodebench: contest): "
+        "outcomes carry them and the analysis resamples whole clusters. Sources without clusters ignore it.",
+    )  # fmt: skip
     # livecodebench only: where the files are and which problems make the suite
     path: str | None = Field(
         None, description="A code_generation_lite JSONL file or a folder of its test*.jsonl files (None: "
