@@ -8,7 +8,7 @@ add up) by ``check_claim``, which names the offending field. Pure: no file I/O, 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -223,12 +223,74 @@ class TrendClaim(_Frozen):
         return self
 
 
+class MetricArm(_Frozen):
+    """One side of a metric claim: its name and the reported value, in the metric's own units."""
+
+    name: str = Field(min_length=1, description="e.g. 'C-light, iteration 1'.")
+    value: float | None = Field(None, description="The reported value (fractions for rates), if stated.")
+
+
+class MetricReproduce(_Frozen):
+    """The study that re-runs a metric claim: two (condition, iteration) arms of a space and its metric."""
+
+    space: str = Field(min_length=1, description="search_spaces/<space>.yaml.")
+    treatment: str = Field(min_length=1, description="Condition standing for the claim's treatment.")
+    baseline: str = Field(min_length=1, description="Condition standing for the claim's baseline.")
+    metric: str = Field(min_length=1, description="A metric the space lists, e.g. train/kl.")
+    treatment_iteration: int | None = Field(None, ge=0, description="Default: the treatment's last iteration.")
+    baseline_iteration: int | None = Field(None, ge=0, description="Default: the baseline's last iteration.")
+    trainable: str | None = None
+
+
+class MetricClaim(_Frozen):
+    """A reported change of a diagnostic or score (KL, completion length, pass@1) between two arms, as a
+    delta, a ratio or a percent change, with the direction the document asserts. Audited by re-run: a
+    seed-level test of the direction, and where the reported size falls among single-seed changes."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+    source: Source
+    metric: str = Field(min_length=1, description="The metric as a study logs it, e.g. train/kl.")
+    scale: Literal["delta", "ratio", "percent"] = Field(
+        description="How the change is stated: treatment - baseline, treatment / baseline, or 100 (t - b) / b."
+    )
+    direction: Literal["up", "down", "not_up", "not_down"] = Field(
+        description="What the document asserts: a rise, a fall, or no rise (no fall) beyond `margin`."
+    )
+    baseline: MetricArm
+    treatment: MetricArm
+    reported: float | None = Field(None, description="The change as the document states it, in `scale` units.")
+    margin: float | None = Field(
+        None, description="not_up / not_down: the largest change in `scale` units that still counts as none."
+    )
+    seeds: int = Field(1, ge=1, description="Runs behind each reported arm.")
+    assumed: tuple[str, ...] = Field((), description="Fields that are the auditor's choices, e.g. margin.")
+    notes: str = ""
+    reproduce: MetricReproduce | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MetricClaim:
+        if self.direction.startswith("not_") and self.margin is None:
+            raise ValueError(f"direction {self.direction} needs a margin (the change that still counts as none)")
+        if self.scale != "delta":
+            bad = [a for a in (self.baseline, self.treatment) if a.value is not None and a.value <= 0]
+            if bad:
+                raise ValueError(f"a {self.scale} needs positive values; {bad[0].name} is {bad[0].value}")
+        return self
+
+
 class ClaimFile(_Frozen):
-    """A claims file: the claims of one document (two-arm deltas) and its trend claims."""
+    """A claims file: the claims of one document (two-arm deltas), its trend claims and its metric claims."""
 
     document: str = Field("", description="What the file covers.")
-    claims: tuple[Claim, ...] = Field(min_length=1)
+    claims: tuple[Claim, ...] = Field((), description="Two-arm deltas of pass@k (analysis/audit.py).")
     trends: tuple[TrendClaim, ...] = Field((), description="Dose-response claims (analysis/audit_trend.py).")
+    metrics: tuple[MetricClaim, ...] = Field((), description="Claims about other metrics (analysis/audit_metric.py).")
+
+    @model_validator(mode="after")
+    def _something(self) -> ClaimFile:
+        if not (self.claims or self.trends or self.metrics):
+            raise ValueError("the file holds no claims: add claims:, trends: or metrics:")
+        return self
 
 
 def check_claim(c: Claim) -> None:

@@ -193,7 +193,8 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
     problem_counts = bs.resample_counts(rng, n_units, spec.n_boot)
     rows, deltas = [], []
     for treat, base in pairs:
-        row = compare(data.outcomes[base], data.outcomes[treat], k, spec, rng, problem_counts, groups)
+        same_seeds = bool(np.array_equal(data.seeds[base], data.seeds[treat]))
+        row = compare(data.outcomes[base], data.outcomes[treat], k, spec, rng, problem_counts, groups, same_seeds)
         ids = {"suite": data.suite, "treatment": treat, "baseline": base, "comparison": f"{treat}_vs_{base}"}
         paired = _paired_by_seed(data, scores, treat, base, level)
         rows.append(ids | row | paired)
@@ -249,18 +250,19 @@ def compare(
     rng: np.random.Generator,
     problem_counts: NDArray[np.float64],
     groups: NDArray[np.int64] | None = None,
+    same_seeds: bool = True,
 ) -> dict:
     """All seed-level and problem-level statistics of treatment ``b`` against baseline ``a``.
 
     cube_a, cube_b: (n_seeds_arm, n_problems, n_samples_arm) bool on the same problems.
     problem_counts: (n_boot, n_units) resampling counts shared by both arms (and comparisons); a unit is
     a problem, or with ``groups`` (n_problems,) cluster indices, a cluster of problems resampled whole.
-    The problem-level test is exact McNemar on discordant pairs summed over seed pairs (i-th seed of
-    each arm in sorted seed order) when both arms have one sample per problem, the same number of
-    seeds, k = 1 and no clusters (McNemar takes problems as independent); otherwise the paired
-    bootstrap over problems or clusters. Returns a flat dict; deltas
-    and intervals in pp, p-values unadjusted. Also used as is by the calibration simulation. The
-    seed-level MDE and seeds needed depend on the family and are added by ``_plan``.
+    The problem-level test is exact McNemar on discordant pairs summed over seed pairs when both arms
+    have one sample per problem, k = 1, no clusters (McNemar takes problems as independent) and the same
+    declared seeds (``same_seeds``: row i of each cube is the same seed id, so each pair is one seed's two
+    runs, not an arbitrary matching); otherwise the paired bootstrap over problems or clusters. Returns a
+    flat dict; deltas and intervals in pp, p-values unadjusted. Also used as is by the calibration
+    simulation. The seed-level MDE and seeds needed depend on the family and are added by ``_plan``.
     """
     s_a, s_b = per_problem_scores(cube_a, k), per_problem_scores(cube_b, k)  # (r, n)
     a, b = s_a.mean(axis=1), s_b.mean(axis=1)  # per-seed scores
@@ -272,7 +274,7 @@ def compare(
     diffs = s_b.mean(axis=0) - s_a.mean(axis=0)  # (n_problems,)
     pb = problemtests.paired_bootstrap(diffs, problem_counts, level, groups)
     single = cube_a.shape[2] == 1 and cube_b.shape[2] == 1 and cube_a.shape[0] == cube_b.shape[0] and k == 1
-    if single and groups is None:
+    if single and groups is None and same_seeds:
         n10, n01 = problemtests.discordant_counts(cube_a[..., 0], cube_b[..., 0])
         problem_test, p_problem = "mcnemar_exact", problemtests.mcnemar_exact_p(n10, n01)
     else:

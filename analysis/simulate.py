@@ -1,8 +1,12 @@
 """Simulated outcome tables with seed-level and problem-level variation (for calibration, tests, benchmarks).
 
 Model, on the logit scale: ``logit p[arm, seed, problem] = mu + effect[arm] + u[arm, seed] + v[problem]
-+ w[arm, seed, problem]`` with ``u ~ N(0, sd_seed^2)``, ``v ~ N(0, sd_problem^2)`` shared by all arms
-(pairing), ``w ~ N(0, sd_residual^2)``; each sample passes with probability ``p``.
++ t[cluster(problem)] [arm treated] + w[arm, seed, problem]`` with ``u ~ N(0, sd_seed^2)``, ``v ~ N(0,
+sd_problem^2)`` shared by all arms (pairing), ``w ~ N(0, sd_residual^2)``; each sample passes with
+probability ``p``. Two departures, off by default:
+- clustered effects: problems fall in ``n_clusters`` clusters (problem i in cluster i mod n_clusters) and the
+  treatment's effect varies by cluster, ``t ~ N(0, sd_cluster^2)``, drawn once per study;
+- collapsed seeds: with probability ``p_collapse`` a seed's run collapses, ``u += collapse_shift``.
 """
 
 from __future__ import annotations
@@ -29,6 +33,14 @@ class SimModel:
     sd_seed: float = 0.3
     sd_problem: float = 1.5
     sd_residual: float = 0.5
+    n_clusters: int = 0
+    sd_cluster: float = 0.0
+    p_collapse: float = 0.0
+    collapse_shift: float = -3.0
+
+    def clusters(self) -> NDArray[np.int64] | None:
+        """Cluster index per problem (n_problems,), or None without clusters."""
+        return np.arange(self.n_problems) % self.n_clusters if self.n_clusters else None
 
 
 def draw_problems(rng: np.random.Generator, model: SimModel) -> NDArray[np.float64]:
@@ -36,25 +48,47 @@ def draw_problems(rng: np.random.Generator, model: SimModel) -> NDArray[np.float
     return rng.normal(0.0, model.sd_problem, model.n_problems)
 
 
+def draw_interaction(rng: np.random.Generator, model: SimModel) -> NDArray[np.float64]:
+    """The treatment x cluster effects of one study, per problem: (n_problems,) (zeros without clusters,
+    drawing nothing)."""
+    groups = model.clusters()
+    if groups is None or model.sd_cluster == 0:
+        return np.zeros(model.n_problems)
+    return rng.normal(0.0, model.sd_cluster, model.n_clusters)[groups]
+
+
 def draw_arm(
     rng: np.random.Generator, model: SimModel, v: NDArray[np.float64], effect: float = 0.0
 ) -> NDArray[np.bool_]:
-    """Outcomes of one arm on problems ``v``: (n_seeds, n_problems, n_samples) bool."""
+    """Outcomes of one arm on problems ``v``: (n_seeds, n_problems, n_samples) bool. ``v`` of a treated arm
+    includes its cluster interaction (``v + draw_interaction(...)``)."""
     r, n = model.n_seeds, v.size
     u = rng.normal(0.0, model.sd_seed, (r, 1))
+    if model.p_collapse > 0:
+        u = u + model.collapse_shift * (rng.random((r, 1)) < model.p_collapse)
     w = rng.normal(0.0, model.sd_residual, (r, n))
     p = expit(model.mu + effect + u + v[None, :] + w)
     return rng.random((r, n, model.n_samples)) < p[..., None]
 
 
-def expected_score(model: SimModel, effect: float, v: NDArray[np.float64] | None = None) -> float:
-    """Expected pass@1 of an arm: over seeds and residuals given problems ``v``, or over problems too
-    when ``v`` is None (Gauss-Hermite quadrature)."""
-    if v is None:
-        sd = np.sqrt(model.sd_seed**2 + model.sd_problem**2 + model.sd_residual**2)
-        return float(_GH_W @ expit(model.mu + effect + sd * _GH_X))
-    sd = np.sqrt(model.sd_seed**2 + model.sd_residual**2)
-    return float(np.mean(expit(model.mu + effect + v[:, None] + sd * _GH_X[None, :]) @ _GH_W))
+def expected_score(
+    model: SimModel, effect: float, v: NDArray[np.float64] | None = None, treated: bool = False
+) -> float:
+    """Expected pass@1 of an arm: over seeds and residuals given problems ``v`` (with a treated arm's
+    interaction in it), or over problems and clusters too when ``v`` is None (Gauss-Hermite quadrature;
+    a treated arm's cluster interaction widens the spread); a mixture over collapsed and healthy seeds."""
+    out = 0.0
+    for weight, shift in ((1 - model.p_collapse, 0.0), (model.p_collapse, model.collapse_shift)):
+        if weight == 0:
+            continue
+        if v is None:
+            extra = model.sd_cluster**2 if treated else 0.0
+            sd = np.sqrt(model.sd_seed**2 + model.sd_problem**2 + model.sd_residual**2 + extra)
+            out += weight * float(_GH_W @ expit(model.mu + effect + shift + sd * _GH_X))
+        else:
+            sd = np.sqrt(model.sd_seed**2 + model.sd_residual**2)
+            out += weight * float(np.mean(expit(model.mu + effect + shift + v[:, None] + sd * _GH_X[None, :]) @ _GH_W))
+    return out
 
 
 def simulate_outcomes(

@@ -22,14 +22,16 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from analysis.claims import Claim, ClaimError, ClaimFile, TrendClaim, check_claim
+from analysis.claims import Claim, ClaimError, ClaimFile, MetricClaim, TrendClaim, check_claim
 from study.cli import Parser, positive_int
 from study.errors import UserError, cli_errors
-from study.layout import OUTCOMES_FILE, STUDY_FILE
+from study.layout import OUTCOMES_FILE, STUDY_FILE, TRIALS_DIR
 from study.yamlio import format_validation_error, load_yaml
 from trainables.common.metrics import BASE_ARM
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from study.profile import Profile
     from study.space import LoadedSpace
 
@@ -122,6 +124,51 @@ def load_trends(path: Path) -> list[TrendClaim]:
     return trends
 
 
+def load_metric_claims(path: Path) -> list[MetricClaim]:
+    """Every metric claim (a file's `metrics:`) under ``path``, each reproduce block checked against its space."""
+    files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
+    found = [(f, i, m) for f in files for i, m in enumerate(ClaimFile.model_validate(load_yaml(f)).metrics)]
+    ids = [m.id for _, _, m in found]
+    for file, i, m in found:
+        where = f"{file}: metrics.{i}"
+        if ids.count(m.id) > 1:
+            raise UserError(f"{where}.id: '{m.id}' is used twice; rename one")
+        r = m.reproduce
+        if r is None:
+            continue
+        space = _space(r.space).space
+        for side in ("treatment", "baseline"):
+            if getattr(r, side) not in space.conditions:
+                raise UserError(f"{where}.reproduce.{side}: '{getattr(r, side)}' is not a condition of {r.space}; "
+                                f"use one of: {', '.join(space.conditions)}")  # fmt: skip
+        names = [x.name for x in space.metrics]
+        if r.metric not in names:
+            raise UserError(f"{where}.reproduce.metric: '{r.metric}' is not a metric of {r.space}; use one of: "
+                            f"{', '.join(names)}")  # fmt: skip
+        if r.treatment == r.baseline and r.treatment_iteration == r.baseline_iteration:
+            raise UserError(f"{where}.reproduce: both arms are {r.treatment} at one iteration; set the iterations")
+    return [m for _, _, m in found]
+
+
+def study_metrics(out: Path) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Every per-iteration metric of a study's finished trials (condition, seed, iteration, metric, value),
+    and each condition's final iteration."""
+    import pandas as pd
+
+    from study.resolve import ResolvedStudy
+    from study.summary import trial_results
+
+    study = ResolvedStudy.model_validate(json.loads((out / STUDY_FILE).read_text())["study"])
+    rows = [
+        {"condition": t.condition, "seed": t.seed, "iteration": int(rep["iteration"]), "metric": k, "value": float(v)}
+        for t in study.trials
+        for rep in trial_results(out / TRIALS_DIR / Path(t.trial_dir).name)
+        for k, v in rep.items()
+        if k != "iteration" and isinstance(v, int | float)
+    ]
+    return pd.DataFrame(rows, columns=["condition", "seed", "iteration", "metric", "value"]), dict(study.finals())
+
+
 def _planned(claim: Claim) -> str | None:
     """The planned trainer kind a claim's re-run waits for, or None when it can run today."""
     from trainables.kinds import KINDS, PLANNED
@@ -195,18 +242,24 @@ def main(argv: list[str] | None = None) -> int:
         )
     claims = load_claims(args.claims)
     trends = load_trends(args.claims)
-    clash = sorted({t.id for t in trends} & {item.claim.id for item in claims})
+    metric_claims = load_metric_claims(args.claims)
+    ids = [t.id for t in trends] + [m.id for m in metric_claims] + [item.claim.id for item in claims]
+    clash = sorted({i for i in ids if ids.count(i) > 1})
     if clash:
-        raise UserError(f"trend {clash[0]}: a claim has the same id; rename one")
+        raise UserError(f"claim {clash[0]}: two claims (deltas, trends or metrics) share the id; rename one")
     if args.against:
         if args.rerun:
             raise UserError("--against: places claims against a study already run; drop --rerun or --against")
-        return against(claims, args)
+        return against(claims, args, metric_claims)
     if args.rerun:
         args.seeds = args.seeds or DEFAULT_SEEDS
         trend = next((t for t in trends if t.id == args.rerun), None)
+        metric = next((m for m in metric_claims if m.id == args.rerun), None)
+        if metric is not None:
+            return rerun_metric(metric, args)
         return rerun_trend(trend, args) if trend is not None else rerun(claims, args)
     from analysis.audit import adjust_registry, audit_claim
+    from analysis.audit_metric import audit_metric_numbers
     from analysis.audit_table import audit_json, render_table
     from analysis.audit_trend import audit_trend
 
@@ -216,13 +269,23 @@ def main(argv: list[str] | None = None) -> int:
     if trend_audits:
         print("\ntrends (slope of the points' rates over the level, least squares):")
         print("\n".join(a.line() for a in trend_audits))
+    metric_audits = [audit_metric_numbers(m) for m in metric_claims]
+    if metric_audits:
+        print("\nmetric claims (the change the reported values imply; test them with --rerun ID):")
+        for a in metric_audits:
+            implied = "n/a" if a["implied"] is None else f"{a['implied']:.3g}"
+            stated = "none" if a["reported"] is None else f"{a['reported']:g}"
+            print(f"{a['claim_id']}: {a['metric']} {a['direction']}, {a['scale']} stated {stated}, implied by the "
+                  f"values {implied}; {a['verdict']}")  # fmt: skip
     if args.json:
-        _write_json(args.json, {**audit_json(audits), "trends": [a.to_json() for a in trend_audits]})
+        _write_json(args.json, {**audit_json(audits), "trends": [a.to_json() for a in trend_audits],
+                                "metrics": metric_audits})  # fmt: skip
     return 0
 
 
-def against(claims: list[LoadedClaim], args: argparse.Namespace) -> int:
-    """Place every linked claim whose conditions are in the outcomes table; the others are listed as skipped."""
+def against(claims: list[LoadedClaim], args: argparse.Namespace, metric_claims: list[MetricClaim] = ()) -> int:
+    """Place every linked claim whose conditions are in the outcomes table, and every metric claim of the
+    study in the table's folder; the others are listed as skipped."""
     from analysis import AnalysisInputError, read_table
     from analysis.audit_rerun import place_reported_delta, render_placement
     from study.analysis_run import spec_inputs
@@ -246,12 +309,65 @@ def against(claims: list[LoadedClaim], args: argparse.Namespace) -> int:
             continue
         print(render_placement(placement) + "\n")
         docs.append({"claim": c.model_dump(mode="json"), "placement": placement.to_json()})
+    folder = args.against.resolve().parent
+    if (folder / STUDY_FILE).is_file() and metric_claims:
+        docs += _place_metrics(metric_claims, folder, skipped)
     if skipped:
         print(f"not in these outcomes ({len(skipped)}): " + "; ".join(skipped))
     if not docs:
         raise UserError(f"--against: no claim's conditions are in {args.against}; run the claim's study first")
     if args.json:
         _write_json(args.json, {"outcomes": str(args.against), "placements": docs})
+    return 0
+
+
+def _place_metrics(metric_claims: list[MetricClaim], folder: Path, skipped: list[str]) -> list[dict]:
+    """Place the metric claims of the study in ``folder`` (its trials' per-iteration metrics), printed."""
+    from analysis import AnalysisInputError
+    from analysis.audit_metric import place_metric, render_metric
+
+    values, finals = study_metrics(folder)
+    name = json.loads((folder / STUDY_FILE).read_text())["study"]["name"]
+    docs = []
+    for m in metric_claims:
+        if m.reproduce is None or m.reproduce.space != name:
+            continue
+        try:
+            placed = place_metric(m, values, finals)
+        except AnalysisInputError as err:
+            skipped.append(f"{m.id} ({str(err)[:160]})")
+            continue
+        print(render_metric(placed) + "\n")
+        docs.append({"claim": m.model_dump(mode="json"), "placement": placed})
+    return docs
+
+
+def rerun_metric(claim: MetricClaim, args: argparse.Namespace) -> int:
+    """Run the metric claim's study and place the claim against its per-seed values (printed, JSON, MLflow)."""
+    from analysis import AnalysisInputError
+    from analysis.audit_metric import place_metric, render_metric
+
+    r = claim.reproduce
+    if r is None:
+        raise UserError(f"--rerun {claim.id}: the claim has no reproduce block (no study re-runs it)")
+    args.profile = args.profile or _space(r.space).space.profile or "tiny"
+    out = (args.out or Path("out") / "audit" / claim.id).resolve()
+    code = _run_study(r.space, out, args, claim.id)
+    if code:
+        return code
+    values, finals = study_metrics(out)
+    try:
+        placed = place_metric(claim, values, finals)
+    except AnalysisInputError as err:
+        raise UserError(f"--rerun {claim.id}: {err}") from None
+    json_path = args.json or out / "audit" / f"{claim.id}.json"
+    _write_json(json_path, {"claim": claim.model_dump(mode="json"), "placement": placed})
+    numbers = {k: float(v) for k, v in placed.items() if isinstance(v, int | float) and math.isfinite(v)}
+    run_id = _log(claim, out, json_path, args, numbers, {"audit.verdict": str(placed["verdict"])})
+    print(render_metric(placed))
+    if args.smoke:
+        print("  note: --smoke: training budgets are cut to the minimum; the change measures noise only")
+    print(f"MLflow audit run {run_id}" if run_id else "MLflow: this audit of these outcomes was logged already")
     return 0
 
 
@@ -403,7 +519,7 @@ def _context_notes(profile: Profile, suite: str | None, smoke: bool) -> tuple[st
 
 
 def _log(
-    claim: Claim | TrendClaim,
+    claim: Claim | TrendClaim | MetricClaim,
     out: Path,
     json_path: Path,
     args: argparse.Namespace,

@@ -243,3 +243,15 @@ def test_seeds_needed_are_planned_for_the_declared_effect_of_interest_and_the_ve
     )
     again = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=2000, rng_seed=3, effect_of_interest_pp=10.0))
     assert again.comparisons["seeds_needed"].tolist() == planned.comparisons["seeds_needed"].tolist()
+
+
+def test_mcnemar_pairs_runs_of_the_same_declared_seed_only():
+    """McNemar's pairs are one seed's two runs; arms with different seed ids have no such pairing, and the
+    problem-level test falls back to the paired bootstrap instead of matching seeds by sorted order."""
+    df = simulate_outcomes(np.random.default_rng(5), SimModel(n_seeds=3, n_problems=30, n_samples=1), {"A": 0, "B": 0})
+    same = analyze(df, AnalysisSpec(baseline="A", n_boot=200, power_sims=0)).comparisons.iloc[0]
+    assert same.problem_test == "mcnemar_exact"
+    shifted = df.assign(seed=np.where(df["condition"] == "B", df["seed"] + 10, df["seed"]))
+    other = analyze(shifted, AnalysisSpec(baseline="A", n_boot=200, power_sims=0)).comparisons.iloc[0]
+    assert other.problem_test == "paired_bootstrap" and other.discordant_b == -1
+    assert other.delta_pp == pytest.approx(same.delta_pp)

@@ -69,7 +69,7 @@ CASES = [
     ("zero_problems", "n_problems: 164", "n_problems: 0", ["claims.0.n_problems"]),
     ("bad_yaml", None, "claims:\n  - id: x\n   source: [\n", ["YAML syntax error"]),
     ("not_mapping", None, "- a\n- b\n", ["expected a mapping"]),
-    ("empty_claims", None, "claims: []\n", ["claims", "at least one"]),
+    ("empty_claims", None, "claims: []\n", ["holds no claims", "add claims:, trends: or metrics:"]),
     ("value_over_one", "passed: 138}", "value: 84.1}", ["claims.0.baseline.value", "less than or equal to 1"]),
 ]
 

@@ -47,3 +47,26 @@ def test_rerun_logs_an_audit_run_linked_to_the_study(tmp_path: Path, capsys: pyt
     assert "logged already" in capsys.readouterr().out
     again = client.search_runs([exp.experiment_id], filter_string="tags.`codeablate.kind` = 'audit'")
     assert len(again) == 1
+
+    # A metric claim on the same study: --rerun resumes it (nothing to run), tests the length change by seed,
+    # logs its own audit run; --against places it from the study folder next to the outcomes.
+    claims = tmp_path / "length.yaml"
+    claims.write_text(
+        "metrics:\n  - id: smoke-length\n    source: {document: d, table: t}\n    metric: train/completion_length\n"
+        "    scale: percent\n    direction: down\n    baseline: {name: it1, value: 182}\n"
+        "    treatment: {name: it2, value: 97}\n    reported: -47\n"
+        "    reproduce: {space: aux_kl, treatment: C-light, baseline: C-light, baseline_iteration: 1,\n"
+        "                treatment_iteration: 2, metric: train/completion_length}\n"
+    )
+    assert main(["--claims", str(claims), "--rerun", "smoke-length", "--seeds", "2", "--smoke", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert (
+        "smoke-length: train/completion_length C-light@2 vs C-light@1 (paired by seed)" in printed
+        and "MLflow audit run" in printed
+    )
+    placed = json.loads((out / "audit" / "smoke-length.json").read_text())["placement"]
+    assert placed["n_seeds"] == 2 and placed["estimate"] > -100  # a percent change
+    metric_audit = client.search_runs([exp.experiment_id], filter_string="tags.`codeablate.claim_id` = 'smoke-length'")
+    assert len(metric_audit) == 1
+    assert main(["--claims", str(claims), "--against", str(out / "outcomes.csv")]) == 0
+    assert "smoke-length: train/completion_length C-light@2 vs C-light@1" in capsys.readouterr().out
