@@ -140,7 +140,7 @@ def place_reported_delta(
             f"the claim compares '{claim.baseline.name}' -> '{claim.treatment.name}'; "
             f"the re-run compares {baseline} -> {row.treatment}"
         )
-    if row.seed_test == "paired_t":  # against the base model: the seed-level numbers are the paired ones
+    if str(row.seed_test).startswith("paired_t"):  # against the base model: the seed-level numbers are the paired ones
         row = row.copy()
         row["delta_pp"], row["ci_low_pp"], row["ci_high_pp"] = (
             row.paired_delta_pp, row.paired_ci_low_pp, row.paired_ci_high_pp,
@@ -149,12 +149,12 @@ def place_reported_delta(
         notes.append("against the base model: t interval and p are paired by seed (p_welch holds the paired p)")
     inside_t = _inside(reported, row.ci_low_pp, row.ci_high_pp)
     inside_h = _inside(reported, row.hier_ci_low_pp, row.hier_ci_high_pp)
-    pred = _prediction(result, str(row.suite), str(row.treatment), baseline, row.seed_test == "paired_t",
+    pred = _prediction(result, str(row.suite), str(row.treatment), baseline, str(row.seed_test).startswith("paired_t"),
                        claim.seeds, 1 - alpha)  # fmt: skip
     rep = None if reported is None else reported / 100
     if math.isfinite(row.ci_low_pp) and row.ci_high_pp - row.ci_low_pp < 1e-9:
         notes.append("zero-width interval: every seed of both arms scored the same; the placement is degenerate")
-    if inside_t is None and row.seed_test == "paired_t" and row.n_paired_seeds >= 2:
+    if inside_t is None and str(row.seed_test).startswith("paired_t") and row.n_paired_seeds >= 2:
         notes.append("every seed moved by the same amount: no paired interval; re-run with more seeds")
     elif inside_t is None:
         notes.append("fewer than 2 seeds per arm: no seed-level interval; re-run with --seeds 2 or more")

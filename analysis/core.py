@@ -10,6 +10,7 @@ from analysis import bootstrap as bs
 from analysis import (
     factorial,
     headtohead,
+    iterations,
     planning,
     power,
     problemtests,
@@ -57,22 +58,30 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         (c, spec.baseline) for c in sorted(df["condition"].unique()) if c != spec.baseline
     )
     finals = dict(spec.finals)
-    if BASE_ARM in {spec.baseline, *(c for pair in pairs for c in pair)}:
-        against = tuple(sorted({t for t, b in pairs if b == BASE_ARM} or set(df["condition"].unique())))
-        df = with_base_arm(df, against)
+    named = {spec.baseline, *(c for pair in pairs for c in pair)}
+    if BASE_ARM in named:
+        against = {iterations.condition_of(t) for t, b in pairs if b == BASE_ARM}
+        df = with_base_arm(df, tuple(sorted(against or set(df["condition"].unique()))))
         finals[BASE_ARM] = 0
     conds = sorted(df["condition"].unique())
-    for name in {spec.baseline, *(c for pair in pairs for c in pair)}:
-        if name not in conds:
+    for name in named:
+        if iterations.condition_of(name) not in conds:
             raise AnalysisInputError(f"unknown condition '{name}'; the table has: {', '.join(conds)}")
     if not pairs:
         raise AnalysisInputError("nothing to compare: the table has only the baseline condition")
 
     chosen = selection.select(df, spec.select_on, k) if spec.select_on and spec.iteration is None else None
+    picked = _pick_best(df, pairs, spec, k, suites[0], finals)  # C@best: the iteration, chosen on one suite
+    fixed = {t: p[1] for t in named if (p := iterations.parse(t)) and p[1] != iterations.BEST}
+    arms = {t: int(it) for t, it in fixed.items()} | {s.token: s.iteration for s in picked.values()}
+    if arms:
+        df = iterations.with_arms(df, arms)
+        finals |= arms
     blocks, skipped = [], []
     for i, s in enumerate(suites):
         try:
-            blocks.append(_analyze_suite(build_suite(df, s, spec.iteration, finals, chosen), spec, k, pairs, i))
+            data = build_suite(df, s, spec.iteration, finals, chosen)
+            blocks.append(_analyze_suite(data, spec, k, pairs, i, picked))
         except AnalysisInputError as err:
             if i == 0:
                 raise  # the primary suite must be analysable
@@ -149,7 +158,33 @@ def _broken_note(r: object) -> str:
     )
 
 
-def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tuple[str, str], ...], index: int) -> dict:
+def _pick_best(
+    df: pd.DataFrame, pairs: tuple[tuple[str, str], ...], spec: AnalysisSpec, k: int, primary: str, finals: dict
+) -> dict[str, iterations.Selected]:
+    """token -> its chosen iteration for every ``C@best`` treatment, picked on the ``select_on`` suite (else the
+    primary one) against the first baseline it is compared with (analysis/iterations.py)."""
+    out: dict[str, iterations.Selected] = {}
+    suite = spec.select_on or primary
+    for treat, base in pairs:
+        parsed = iterations.parse(treat)
+        if parsed is None or parsed[1] != iterations.BEST or treat in out:
+            continue
+        if iterations.parse(base) and iterations.parse(base)[1] == iterations.BEST:  # type: ignore[index]
+            raise AnalysisInputError(f"{base}: a picked iteration is a treatment; compare it against a fixed arm")
+        base_it = 0 if base == BASE_ARM else int(finals.get(base, df.loc[df["condition"] == base, "iteration"].max()))
+        rng = np.random.default_rng([spec.rng_seed, 7])
+        out[treat] = iterations.select_best(treat, base, suite, selection.scores(df, k), base_it, rng, spec.n_boot)
+    return out
+
+
+def _analyze_suite(
+    data: SuiteData,
+    spec: AnalysisSpec,
+    k: int,
+    pairs: tuple[tuple[str, str], ...],
+    index: int,
+    picked: dict[str, iterations.Selected] | None = None,
+) -> dict:
     rng = np.random.default_rng([spec.rng_seed, index])
     for cond, cube in data.outcomes.items():
         if cube.shape[2] < k:
@@ -205,10 +240,20 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
             "delta_pp": 100 * d,
         }))  # fmt: skip
     cmp = pd.DataFrame(rows)
-    # Against the base model the arms are the same runs at two iterations: the seed test is paired.
-    within = cmp["baseline"] == BASE_ARM
+    # Against the base model, or one condition at two iterations, the arms are the same runs: paired by seed.
+    same_run = [b == BASE_ARM or iterations.condition_of(t) == iterations.condition_of(b) for t, b in pairs]
+    within = pd.Series(same_run, index=cmp.index)
     cmp["seed_test"] = np.where(within, "paired_t", "welch")
     cmp["p_seed"] = np.where(within, cmp["p_paired"], cmp["p_welch"])
+    picks = [(picked or {}).get(t) for t in cmp["treatment"]]
+    cmp["selected_iteration"] = [p.iteration if p else np.nan for p in picks]
+    cmp["optimism_pp"] = [p.optimism_pp if p else np.nan for p in picks]
+    cmp["p_maxt"] = np.nan
+    for i, (p, base) in enumerate(zip(picks, cmp["baseline"], strict=True)):
+        if p is not None and p.suite == data.suite and p.baseline == base:  # the pick's own suite: correct for it
+            cmp.loc[i, "p_maxt"] = p.p_maxt
+            cmp.loc[i, "p_seed"] = max(float(cmp.loc[i, "p_seed"]), p.p_maxt)
+            cmp.loc[i, "seed_test"] = f"{cmp.loc[i, 'seed_test']}+maxT"
     # Two families: the comparisons between conditions, and the checks against the base model (did
     # training move a condition at all), which answer another question and are adjusted among themselves.
     cmp["p_holm"] = cmp["p_bh"] = np.nan
@@ -222,13 +267,17 @@ def _analyze_suite(data: SuiteData, spec: AnalysisSpec, k: int, pairs: tuple[tup
     cmp["equivalence_margin_pp"] = np.nan if margin is None else margin
     cmp["verdict"] = [verdict(r.p_adjusted, *_interval(r), margin, spec.alpha) for r in cmp.itertuples()]
     family_size = {True: int(within.sum()), False: int((~within).sum())}
-    planned = [_plan(scores, data, t, b, spec, family_size[b == BASE_ARM]) for t, b in pairs]
+    planned = [_plan(scores, data, t, b, spec, family_size[w], w) for (t, b), w in zip(pairs, same_run, strict=True)]
     cmp["mde_seed_pp"] = [100 * mde for mde, _ in planned]
     cmp["seeds_needed"] = [need for _, need in planned]
     cmp["notes"] = [_notes(r, spec.alpha, spec.effect_of_interest_pp, spec.power) for r in cmp.itertuples()]
     one = {c: per_problem_scores(cube, 1) for c, cube in data.outcomes.items()}  # solved = pass@1 >= 0.5
     h2h, h2h_all = headtohead.head_to_head(data.suite, data.problems, data.seeds, one, pairs)
     notes = list(data.notes)
+    for p in (picked or {}).values():
+        notes.append(p.note() if p.suite == data.suite else
+                     f"{p.token} is iteration {p.iteration}, picked on suite {p.suite}: reported here without "
+                     "selection bias")  # fmt: skip
     if groups is not None:
         notes.append(f"suite {data.suite}: {len(data.problems)} problems in {n_units} declared clusters; problem-level "
                      "tests and the hierarchical interval resample whole clusters (cluster bootstrap, CR1 SE), "
@@ -305,14 +354,16 @@ def compare(
     }  # fmt: skip
 
 
-def _plan(scores: dict, data: SuiteData, treat: str, base: str, spec: AnalysisSpec, m: int) -> tuple[float, float]:
+def _plan(
+    scores: dict, data: SuiteData, treat: str, base: str, spec: AnalysisSpec, m: int, same_run: bool
+) -> tuple[float, float]:
     """(MDE in score units, seeds per arm for the declared effect of interest) of one comparison, for the
     verdict rule (its family of ``m`` at Holm's first step), at the 80% upper bound of the seed spread
     (analysis/planning.py); NaN seeds without a declared effect, both NaN with ``power_sims`` 0."""
     if spec.power_sims == 0:
         return float("nan"), float("nan")
     paired = None
-    if base == BASE_ARM:
+    if same_run:
         shared = np.intersect1d(data.seeds[treat], data.seeds[base])
         pick = lambda c: scores[c].mean(axis=1)[np.searchsorted(data.seeds[c], shared)]  # noqa: E731
         paired = pick(treat) - pick(base)
@@ -328,8 +379,9 @@ def _plan(scores: dict, data: SuiteData, treat: str, base: str, spec: AnalysisSp
 
 
 def _interval(r) -> tuple[float, float]:
-    """The interval a verdict reads: the paired one against the base model, else the hierarchical one."""
-    if r.seed_test == "paired_t":
+    """The interval a verdict reads: the paired one within a run (against the base model, or one condition at
+    two iterations), else the hierarchical one."""
+    if str(r.seed_test).startswith("paired_t"):
         return r.paired_ci_low_pp, r.paired_ci_high_pp
     return r.hier_ci_low_pp, r.hier_ci_high_pp
 
@@ -352,7 +404,7 @@ def _paired_by_seed(data: SuiteData, scores: dict, treat: str, base: str, level:
 
 
 def _notes(r, alpha: float, interest: float | None = None, power: float = 0.8) -> str:
-    if r.seed_test == "paired_t":
+    if str(r.seed_test).startswith("paired_t"):
         return _paired_notes(r, alpha)
     out = []
     if min(r.n_seeds_treatment, r.n_seeds_baseline) < 2:

@@ -109,7 +109,7 @@ def _profile_figure(profiles: pd.DataFrame, suite: str, path: Path) -> list[Path
 
 def _verdict_line(r) -> str:
     """One comparison's verdict with the interval it rests on (paired by seed against the base model)."""
-    if r.seed_test == "paired_t":
+    if str(r.seed_test).startswith("paired_t"):
         line = (
             f"- **{r.comparison}**: {r.verdict}, delta {r.paired_delta_pp:+.2f} pp "
             f"[{r.paired_ci_low_pp:.2f}, {r.paired_ci_high_pp:.2f}] paired by seed"

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from analysis import iterations
 from study.errors import UserError
 from study.layout import BASE_EVAL_DIR, TRIALS_DIR
 from study.profile import Profile
@@ -133,11 +134,18 @@ def _baseline_and_comparisons(
     points = list(dict.fromkeys(c.point for c in conditions if c.point is not None))
     base = f"{space.baseline}[{points[0]}]" if points else space.baseline
     if space.comparisons and points:
-        at = lambda name, p: name if name == BASE_ARM else f"{name}[{p}]"  # noqa: E731
-        return base, tuple((at(t, p), at(b, p)) for p in points for t, b in space.comparisons)
+        return base, tuple((_at(t, p), _at(b, p)) for p in points for t, b in space.comparisons)
     if space.comparisons:
         return base, space.comparisons
     return base, tuple((c.name, base) for c in conditions if c.name != base)
+
+
+def _at(name: str, point: str) -> str:
+    """A comparison's arm at one grid/Optuna point: C -> C[point], C@2 -> C[point]@2; the base model as is."""
+    if name == BASE_ARM:
+        return name
+    parsed = iterations.parse(name)
+    return f"{parsed[0]}[{point}]@{parsed[1]}" if parsed else f"{name}[{point}]"
 
 
 def optuna_configs(spec: OptunaSpec) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from analysis import iterations
 from study.errors import UserError
 from study.yamlio import format_validation_error, load_yaml
 from trainables.common.metrics import BASE_ARM, is_known_metric
@@ -227,11 +228,14 @@ def _check_semantics(path: Path, space: SearchSpace) -> None:
     for i, pair in enumerate(space.comparisons or ()):
         if pair[0] == BASE_ARM:
             raise UserError(f"{path}: comparisons.{i}: '{BASE_ARM}' is a baseline; write [{pair[1]}, {BASE_ARM}]")
+        if (iterations.parse(pair[1]) or ("", 0))[1] == iterations.BEST:
+            raise UserError(f"{path}: comparisons.{i}: '{pair[1]}' is picked, so it is a treatment; put it first")
         for side in pair:
-            if side not in space.conditions and side != BASE_ARM:
+            if iterations.condition_of(side) not in space.conditions and side != BASE_ARM:
                 raise UserError(
                     f"{path}: comparisons.{i}: '{side}' is not a condition; use one of: {', '.join(names)}"
-                    f" (or '{BASE_ARM}', the base model at iteration 0)"
+                    f" (or '{BASE_ARM}', the base model at iteration 0; C@2: C at iteration 2; C@best: C's best"
+                    " iteration, corrected for the pick)"
                 )
         if pair[0] == pair[1]:
             raise UserError(f"{path}: comparisons.{i}: compares '{pair[0]}' with itself; name two conditions")

@@ -27,6 +27,8 @@ metrics:
 
 # (case id, YAML text, substrings the one-line error must contain)
 SPACE_CASES = [
+    ("best_as_baseline", GOOD + "comparisons: [[A, B@best]]\n", ["comparisons.0", "is picked", "put it first"]),
+    ("iteration_arm_unknown", GOOD + "comparisons: [[Z@2, A]]\n", ["comparisons.0: 'Z@2' is not a condition"]),
     ("yaml_syntax", "name: t\n  trainable: [grpo\n", ["YAML syntax error", "fix the indentation"]),
     ("not_a_mapping", "- a\n- b\n", ["expected a mapping"]),
     ("unknown_top_key", GOOD + "seed: 3\n", ["seed: unknown key", "remove it or check its spelling"]),
