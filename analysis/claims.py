@@ -271,6 +271,8 @@ class MetricClaim(_Frozen):
     def _consistent(self) -> MetricClaim:
         if self.direction.startswith("not_") and self.margin is None:
             raise ValueError(f"direction {self.direction} needs a margin (the change that still counts as none)")
+        if self.direction.startswith("not_") and self.scale == "ratio":
+            raise ValueError(f"direction {self.direction}: state the margin as a percent change (scale: percent)")
         if self.scale != "delta":
             bad = [a for a in (self.baseline, self.treatment) if a.value is not None and a.value <= 0]
             if bad:

@@ -74,27 +74,29 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
     picked = _pick_best(df, pairs, spec, k, suites[0], finals)  # C@best: the iteration, chosen on one suite
     fixed = {t: p[1] for t in named if (p := iterations.parse(t)) and p[1] != iterations.BEST}
     arms = {t: int(it) for t, it in fixed.items()} | {s.token: s.iteration for s in picked.values()}
+    raw = df  # the runs as they are: trajectories, curves and profiles never see the iteration arms
+    plain = tuple(pair for pair in pairs if not any(iterations.parse(x) for x in pair))
     if arms:
         df = iterations.with_arms(df, arms)
         finals |= arms
     blocks, skipped = [], []
     for i, s in enumerate(suites):
         try:
-            data = build_suite(df, s, spec.iteration, finals, chosen)
+            data = build_suite(df, s, spec.iteration, finals, chosen, pinned=arms)
             blocks.append(_analyze_suite(data, spec, k, pairs, i, picked))
         except AnalysisInputError as err:
             if i == 0:
                 raise  # the primary suite must be analysable
             skipped.append(f"suite {s} not analysed: {err}")  # a secondary suite never costs the primary
-    curves = _curves_from_outcomes(df, k) if metrics_df is None else _curves_from_metrics(metrics_df)
-    by_seed = trajectories.per_seed(df[df["suite"].isin(suites)], chosen, finals)
+    curves = _curves_from_outcomes(raw, k) if metrics_df is None else _curves_from_metrics(metrics_df)
+    by_seed = trajectories.per_seed(raw[raw["suite"].isin(suites)], chosen, finals)
     picks = pd.DataFrame()
     if chosen:  # the selection suite itself is left out: at its own pick it has no optimism to show
-        picks = selection.table(df[df["suite"] != spec.select_on], chosen, k)
+        picks = selection.table(raw[raw["suite"] != spec.select_on], chosen, k)
         if spec.select_on in suites:
             skipped.append(f"suite {spec.select_on} chose the checkpoints: its scores there are optimistic")
     cat = lambda key: pd.concat([b[key] for b in blocks], ignore_index=True)  # noqa: E731
-    broken = broken_evaluations(df[df["suite"].isin(suites)])
+    broken = broken_evaluations(raw[raw["suite"].isin(suites)])
     design = {"anova": pd.DataFrame(), "effects": pd.DataFrame(), "notes": []}
     if spec.factors and spec.levels:
         design = factorial.analyze_factorial(cat("seeds"), spec.factors, spec.levels, 1 - spec.alpha)
@@ -118,15 +120,15 @@ def analyze(outcomes: pd.DataFrame, spec: AnalysisSpec, metrics_df: pd.DataFrame
         iterations={b["suite"]: b["iteration"] for b in blocks},
         selection=picks,
         trajectory=by_seed,
-        problem_trajectory=trajectories.problem_rates(df[df["suite"].isin(suites)]),
+        problem_trajectory=trajectories.problem_rates(raw[raw["suite"].isin(suites)]),
         trajectory_summary=trajectories.summary(by_seed, 1 - spec.alpha),
-        trajectory_comparisons=trajectories.compare(by_seed, pairs, 1 - spec.alpha),
+        trajectory_comparisons=trajectories.compare(by_seed, plain, 1 - spec.alpha),
         head_to_head=cat("head_to_head"),
         head_to_head_consistent=cat("head_to_head_consistent"),
         factorial_anova=design["anova"],
         factorial_effects=design["effects"],
         profiles=pd.concat(
-            [profiles.eval_profiles(df[df["suite"].isin(suites)]), profiles.rollout_profiles(metrics_df)],
+            [profiles.eval_profiles(raw[raw["suite"].isin(suites)]), profiles.rollout_profiles(metrics_df)],
             ignore_index=True,
         ),
         optimism=selection.optimism(picks, 1 - spec.alpha) if chosen else pd.DataFrame(),
@@ -167,11 +169,22 @@ def _pick_best(
     suite = spec.select_on or primary
     for treat, base in pairs:
         parsed = iterations.parse(treat)
-        if parsed is None or parsed[1] != iterations.BEST or treat in out:
+        if parsed is None or parsed[1] != iterations.BEST:
             continue
-        if iterations.parse(base) and iterations.parse(base)[1] == iterations.BEST:  # type: ignore[index]
+        if treat in out:
+            if out[treat].baseline != base:
+                raise AnalysisInputError(f"{treat} is compared with {out[treat].baseline} and {base}; an iteration is "
+                                         "picked against one baseline: compare it with one")  # fmt: skip
+            continue
+        base_parsed = iterations.parse(base)
+        if base_parsed and base_parsed[1] == iterations.BEST:
             raise AnalysisInputError(f"{base}: a picked iteration is a treatment; compare it against a fixed arm")
-        base_it = 0 if base == BASE_ARM else int(finals.get(base, df.loc[df["condition"] == base, "iteration"].max()))
+        if base == BASE_ARM:
+            base_it = 0
+        elif base_parsed:
+            base_it = int(base_parsed[1])
+        else:
+            base_it = int(finals.get(base, df.loc[df["condition"] == base, "iteration"].max()))
         rng = np.random.default_rng([spec.rng_seed, 7])
         out[treat] = iterations.select_best(treat, base, suite, selection.scores(df, k), base_it, rng, spec.n_boot)
     return out
@@ -241,7 +254,7 @@ def _analyze_suite(
         }))  # fmt: skip
     cmp = pd.DataFrame(rows)
     # Against the base model, or one condition at two iterations, the arms are the same runs: paired by seed.
-    same_run = [b == BASE_ARM or iterations.condition_of(t) == iterations.condition_of(b) for t, b in pairs]
+    same_run = [iterations.same_run(t, b) for t, b in pairs]
     within = pd.Series(same_run, index=cmp.index)
     cmp["seed_test"] = np.where(within, "paired_t", "welch")
     cmp["p_seed"] = np.where(within, cmp["p_paired"], cmp["p_welch"])

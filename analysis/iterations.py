@@ -54,6 +54,12 @@ def condition_of(token: str) -> str:
     return parsed[0] if parsed else token
 
 
+def same_run(treatment: str, baseline: str) -> bool:
+    """Whether the two arms are the same runs (against the base model, or one condition at two iterations):
+    then they are paired by seed."""
+    return baseline == BASE_ARM or condition_of(treatment) == condition_of(baseline)
+
+
 def with_arms(df: pd.DataFrame, tokens: dict[str, int]) -> pd.DataFrame:
     """The table plus, per token (arm name -> iteration), that condition's rows at that iteration, renamed."""
     frames = [df]
@@ -96,22 +102,24 @@ def select_best(
     baseline: str,
     suite: str,
     scores: pd.DataFrame,
-    base_iteration: int,
+    base_iteration: int,  # the baseline's iteration (0 for the base model)
     rng: np.random.Generator,
     n_resamples: int = 10_000,
 ) -> Selected:
     """Pick ``token``'s iteration (module docstring). scores: (suite, condition, seed, iteration, score), the
     per-seed mean over problems of pass@k (analysis.selection.scores); base_iteration: the baseline's."""
     cond = condition_of(token)
+    paired = same_run(token, baseline)
     s = scores[scores["suite"] == suite]
-    traj = s[(s["condition"] == cond) & (s["iteration"] >= 1)].pivot(index="seed", columns="iteration", values="score")
-    traj = traj.dropna()
+    mine = s[(s["condition"] == cond) & (s["iteration"] >= 1)]
+    if paired:  # one run against itself at another iteration: that iteration is no candidate
+        mine = mine[mine["iteration"] != base_iteration]
+    traj = mine.pivot(index="seed", columns="iteration", values="score").dropna()
     if traj.shape[1] < 1 or traj.shape[0] < 2:
         raise AnalysisInputError(f"{token}: needs 2 seeds with trained iterations of {cond} on suite {suite}")
     its = tuple(int(i) for i in traj.columns)
-    paired = baseline == BASE_ARM
-    if paired:  # each seed's own iteration 0
-        zero = s[(s["condition"] == cond) & (s["iteration"] == 0)].set_index("seed")["score"]
+    if paired:  # each seed's own run at the baseline's iteration (0: the base model)
+        zero = s[(s["condition"] == cond) & (s["iteration"] == base_iteration)].set_index("seed")["score"]
         shared = traj.index.intersection(zero.index)
         if shared.size < 2:
             raise AnalysisInputError(f"{token}: needs 2 seeds with iteration 0 and trained iterations on suite {suite}")
@@ -131,7 +139,9 @@ def select_best(
     else:
         null = _normal_max(base, x, rng, n_resamples)
         p_naive = float(stats.ttest_ind(x[:, pick], base, equal_var=False).pvalue)
-    p_maxt = float(np.mean(null >= top - 1e-12))
+    hits = int(np.sum(null >= top - 1e-12))
+    exact = paired and 2 ** x.shape[0] <= MAX_EXACT_FLIPS  # the enumeration holds the observed flip itself
+    p_maxt = hits / null.size if exact else (1 + hits) / (1 + null.size)
     optimism = _optimism(x, None if paired else base, deltas, rng)
     return Selected(token, baseline, suite, its[pick], its, 100 * float(deltas[pick]), p_naive,
                     max(p_maxt, p_naive), 100 * optimism, int(null.size))  # fmt: skip

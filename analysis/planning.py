@@ -32,6 +32,7 @@ from statsmodels.stats.power import TTestPower
 from analysis import bootstrap as bs
 from analysis import seedtests
 from analysis.estimators import per_problem_scores, variance_components
+from analysis.iterations import same_run
 from analysis.tables import BASE_ARM, SuiteData
 
 
@@ -100,7 +101,7 @@ def measured(data: SuiteData, pair: tuple[str, str] | None = None, k: int = 1) -
     their variance, on n_pairs - 1 df. The sampling part is separated for pass@1 only (0 for k > 1).
     """
     scores = {c: per_problem_scores(cube, k) for c, cube in data.outcomes.items()}
-    multi = [c for c, s in scores.items() if s.shape[0] >= 2 and c != BASE_ARM]
+    multi = [c for c, s in scores.items() if s.shape[0] >= 2 and c != BASE_ARM and "@" not in c]
     if not multi:
         raise ValueError("the pilot needs at least 2 seeds in a condition to measure the seed spread")
     n = len(data.problems)
@@ -108,12 +109,12 @@ def measured(data: SuiteData, pair: tuple[str, str] | None = None, k: int = 1) -
     pooled = float(np.mean([sampling_variance(data.outcomes[c]) for c in multi])) if k == 1 else 0.0
     sampling = min(residual, pooled)
     n_samples = min(cube.shape[2] for cube in data.outcomes.values())
-    if pair is not None and pair[1] == BASE_ARM:
-        shared = np.intersect1d(data.seeds[pair[0]], data.seeds[BASE_ARM])
+    if pair is not None and same_run(*pair):
+        shared = np.intersect1d(data.seeds[pair[0]], data.seeds[pair[1]])
         if shared.size < 2:
-            raise ValueError(f"{pair[0]} and {BASE_ARM} share fewer than 2 seeds: no paired spread to plan from")
+            raise ValueError(f"{pair[0]} and {pair[1]} share fewer than 2 seeds: no paired spread to plan from")
         per = {c: scores[c].mean(axis=1)[np.searchsorted(data.seeds[c], shared)] for c in pair}
-        var_diff = float(np.var(per[pair[0]] - per[BASE_ARM], ddof=1))
+        var_diff = float(np.var(per[pair[0]] - per[pair[1]], ddof=1))
         return Noise(var_diff / 2 - residual / n, residual, sampling, 0.0, n, n_samples, float(shared.size - 1))
     ss = sum(float(((scores[c].mean(axis=1) - scores[c].mean()) ** 2).sum()) for c in multi)
     df = sum(scores[c].shape[0] - 1 for c in multi)
@@ -165,14 +166,12 @@ def power_rule(
     noise: Noise, n_seeds: int, delta: float, rule: Rule, sims: int = 500, n_boot: int = 400, seed: int = 0
 ) -> float:
     """P(supported, in the direction of ``delta``) with ``n_seeds`` per arm; delta in score units."""
-    if not math.isfinite(noise.var_seed_mean):
-        return math.nan
+    if not math.isfinite(noise.var_seed_mean) or noise.var_seed_mean <= 0:
+        return math.nan  # no spread: the tests are undefined, not certain
     if n_seeds < 2:
         return 0.0
     if rule.paired:
         sd = math.sqrt(2 * noise.var_seed_mean)  # sd of one seed's paired difference (see ``measured``)
-        if sd == 0:
-            return 1.0 if delta else 0.0
         got = TTestPower().power(effect_size=abs(delta) / sd, nobs=n_seeds, alpha=rule.alpha_test)
         return float(np.nan_to_num(got, nan=1.0))
     return float(np.mean(_supported(noise, n_seeds, np.array([delta]), rule, sims, n_boot, seed)[:, 0]))
@@ -214,15 +213,13 @@ def mde_rule(
 ) -> float:
     """Smallest delta (score units) the rule supports with probability ``power`` at ``n_seeds`` per arm;
     NaN below 2 seeds or without a measured spread, inf above a delta of 1 (the whole scale)."""
-    if n_seeds < 2 or not math.isfinite(noise.var_seed_mean):
+    if n_seeds < 2 or not math.isfinite(noise.var_seed_mean) or noise.var_seed_mean <= 0:
         return math.nan
     if rule.paired:
         sd = math.sqrt(2 * noise.var_seed_mean)
         d = TTestPower().solve_power(effect_size=None, nobs=n_seeds, alpha=rule.alpha_test, power=power)
         return float(np.asarray(d).item() * sd)
     scale = math.sqrt(2 * noise.var_seed_mean / n_seeds + noise.omega2 / noise.n_problems)
-    if scale == 0:
-        return 0.0
     grid = np.unique(np.minimum(scale * np.geomspace(0.25, 80, 400), 1.0))
     hits = _supported(noise, n_seeds, grid, rule, sims, n_boot, seed).mean(axis=0)
     above = np.nonzero(hits >= power)[0]
@@ -247,14 +244,12 @@ def seeds_rule(
 ) -> float:
     """Fewest seeds per arm (>= 2) at which the rule supports ``delta`` (score units) with ``power``;
     inf beyond ``cap``, NaN without a measured spread. Searched by doubling, then bisection on the simulated power."""
-    if not math.isfinite(noise.var_seed_mean):
+    if not math.isfinite(noise.var_seed_mean) or noise.var_seed_mean <= 0:
         return math.nan
     if delta == 0:
         return math.inf
     if rule.paired:
         sd = math.sqrt(2 * noise.var_seed_mean)
-        if sd == 0:
-            return 2.0
         d = abs(delta) / sd
 
         def achieved(r: float) -> float:
@@ -268,9 +263,9 @@ def seeds_rule(
     ok = lambda r: power_rule(noise, r, delta, rule, sims, n_boot, seed) >= power  # noqa: E731
     lo, hi = 1, 2
     while not ok(hi):
-        lo, hi = hi, hi * 2
-        if hi > cap:
+        if hi >= cap:
             return math.inf
+        lo, hi = hi, min(hi * 2, cap)
     while hi - lo > 1:
         mid = (lo + hi) // 2
         lo, hi = (lo, mid) if ok(mid) else (mid, hi)

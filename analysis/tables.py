@@ -137,6 +137,7 @@ def select_iteration(
     iteration: int | None,
     finals: dict[str, int] | None = None,
     chosen: dict[tuple[str, int], int] | None = None,
+    pinned: dict[str, int] | None = None,
 ) -> tuple[pd.DataFrame, int, list]:
     """Rows of ``suite`` at ``iteration``; None: each condition at its final iteration (``finals``, the
     resolved study's), or at the suite's last iteration when no finals are known. Seeds without it are
@@ -153,6 +154,8 @@ def select_iteration(
         picked = pd.Series([chosen.get((str(c), int(s))) for c, s in keys], index=rows.index, dtype="float64")
         wanted = picked.fillna(wanted)
     wanted = wanted.where(rows["condition"] != BASE_ARM, 0)  # the base model is iteration 0, always
+    if pinned:  # arms that name their iteration (C@2) keep it whatever --iteration says
+        wanted = wanted.where(~rows["condition"].isin(list(pinned)), rows["condition"].map(pinned))
     at = rows[rows["iteration"] == wanted]
     per_cond = {str(c): int(i) for c, i in zip(rows["condition"], wanted, strict=True)}
     if iteration is None and chosen:
@@ -184,9 +187,10 @@ def build_suite(
     iteration: int | None = None,
     finals: dict[str, int] | None = None,
     chosen: dict[tuple[str, int], int] | None = None,
+    pinned: dict[str, int] | None = None,
 ) -> SuiteData:
     """Arrays for one suite; asserts every (condition, seed) answered the same problems, K samples each."""
-    at, it, notes = select_iteration(df, suite, iteration, finals, chosen)
+    at, it, notes = select_iteration(df, suite, iteration, finals, chosen, pinned)
     problems = tuple(sorted(at["problem_id"].unique()))
     p_index = {p: i for i, p in enumerate(problems)}
     seeds, outcomes = {}, {}

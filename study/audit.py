@@ -347,12 +347,7 @@ def rerun_metric(claim: MetricClaim, args: argparse.Namespace) -> int:
     from analysis import AnalysisInputError
     from analysis.audit_metric import place_metric, render_metric
 
-    r = claim.reproduce
-    if r is None:
-        raise UserError(f"--rerun {claim.id}: the claim has no reproduce block (no study re-runs it)")
-    args.profile = args.profile or _space(r.space).space.profile or "tiny"
-    out = (args.out or Path("out") / "audit" / claim.id).resolve()
-    code = _run_study(r.space, out, args, claim.id)
+    out, code = _run_for(claim, args)
     if code:
         return code
     values, finals = study_metrics(out)
@@ -406,15 +401,20 @@ def runnable_claim(claims: list[LoadedClaim], claim_id: str) -> Claim:
 def rerun(claims: list[LoadedClaim], args: argparse.Namespace) -> int:
     """Run the linked study, place the reported delta, log the audit run, print the placement."""
     claim = runnable_claim(claims, args.rerun)
-    r = claim.reproduce
-    assert r is not None
     from study.profile import load_profile
 
+    out, code = _run_for(claim, args)
+    return code or _place_and_log(claim, out, load_profile(args.profile), args)
+
+
+def _run_for(claim: Claim | TrendClaim | MetricClaim, args: argparse.Namespace) -> tuple[Path, int]:
+    """Run the study that re-runs ``claim`` (its reproduce block) in --out: (the study folder, exit code)."""
+    r = claim.reproduce
+    if r is None:
+        raise UserError(f"--rerun {claim.id}: the claim has no reproduce block (no study re-runs it)")
     args.profile = args.profile or _space(r.space).space.profile or "tiny"  # as study.run would choose
-    profile = load_profile(args.profile)
     out = (args.out or Path("out") / "audit" / claim.id).resolve()
-    code = _run_study(r.space, out, args, claim.id)
-    return code or _place_and_log(claim, out, profile, args)
+    return out, _run_study(r.space, out, args, claim.id)
 
 
 def rerun_trend(trend: TrendClaim, args: argparse.Namespace) -> int:
@@ -425,14 +425,11 @@ def rerun_trend(trend: TrendClaim, args: argparse.Namespace) -> int:
     from study.profile import load_profile
     from study.resolve import ResolvedStudy
 
-    r = trend.reproduce
-    if r is None:
-        raise UserError(f"--rerun {trend.id}: the trend has no reproduce block (no study re-runs it)")
-    args.profile = args.profile or _space(r.space).space.profile or "tiny"
-    out = (args.out or Path("out") / "audit" / trend.id).resolve()
-    code = _run_study(r.space, out, args, trend.id)
+    out, code = _run_for(trend, args)
     if code:
         return code
+    r = trend.reproduce
+    assert r is not None
     study = ResolvedStudy.model_validate(json.loads((out / STUDY_FILE).read_text())["study"])
     metric, suite = spec_inputs(r.metric)
     spec = AnalysisSpec(baseline=study.baseline, metric=metric, suite=suite, finals=study.finals(),

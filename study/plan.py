@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analysis import planning
+from analysis import iterations, planning
 from study.cli import Parser, positive_int, positive_number, trial_gpus
 from study.errors import UserError, cli_errors
 from study.layout import DONE_FILE, OUTCOMES_FILE, STUDY_FILE, TRIALS_DIR
@@ -78,9 +78,10 @@ def load_pilot(path: Path, space: str) -> Pilot:
 
 def rules(study: ResolvedStudy, alpha: float = 0.05) -> dict[tuple[str, str], planning.Rule]:
     """The rule of each comparison: Holm's first step (alpha / m) within its family, as analysis/core.py
-    splits them (the checks against the base model, the comparisons between conditions)."""
-    within = [c for c in study.comparisons if c[1] == BASE_ARM]
-    between = [c for c in study.comparisons if c[1] != BASE_ARM]
+    splits them (within one run: against the base model or another iteration; between conditions). A
+    picked iteration (C@best) is planned as if fixed: its max-T correction costs more seeds than shown."""
+    within = [c for c in study.comparisons if iterations.same_run(*c)]
+    between = [c for c in study.comparisons if not iterations.same_run(*c)]
     out = {}
     for group, paired in ((within, True), (between, False)):
         for c in group:
@@ -147,7 +148,7 @@ def seeds_per_condition(conditions: list[str], rows: pd.DataFrame, planned: int)
     need = dict.fromkeys(conditions, float(planned))
     for r in rows.itertuples():
         if not pd.isna(r.seeds_needed):
-            for c in str(r.comparison).split(" vs "):
+            for c in (iterations.condition_of(x) for x in str(r.comparison).split(" vs ")):
                 if c in need:
                     need[c] = max(need[c], float(r.seeds_needed))
     return need
@@ -242,12 +243,19 @@ def _pilot_suite(pilot: Pilot, suite: str | None, metric: str, comparisons: tupl
 
     try:
         df = check_outcomes(pilot.outcomes)
-        against = tuple(sorted({t for t, b in comparisons if b == BASE_ARM}))
+        against = tuple(sorted({iterations.condition_of(t) for t, b in comparisons if b == BASE_ARM}))
         finals = dict(pilot.study.finals())
         if against:
             df, finals = with_base_arm(df, against), finals | {BASE_ARM: 0}
+        arms = {}  # C@2 at its iteration; C@best planned at C's final (the pick is not known before the study)
+        for arm in {x for pair in comparisons for x in pair}:
+            parsed = iterations.parse(arm)
+            if parsed:
+                arms[arm] = finals[parsed[0]] if parsed[1] == iterations.BEST else int(parsed[1])
+        if arms:
+            df = iterations.with_arms(df, arms)
         name = suite or sorted(df["suite"].unique())[0]
-        return build_suite(df, name, None, finals), parse_metric(metric)
+        return build_suite(df, name, None, finals | arms, pinned=arms), parse_metric(metric)
     except AnalysisInputError as err:
         raise UserError(f"--pilot: {err}") from None
 

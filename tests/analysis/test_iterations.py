@@ -91,3 +91,19 @@ def test_the_paired_naive_p_is_scipys_one_sample_t():
     w = scores.pivot(index="seed", columns="iteration", values="score")
     assert sel.p_naive == pytest.approx(stats.ttest_1samp(w[sel.iteration] - w[0], 0).pvalue)
     assert sel.null_draws == 2**5  # exact over every sign flip of 5 seeds
+
+
+def test_iteration_arms_stay_out_of_trajectories_and_keep_their_iteration_under_iteration(table):
+    res = analyze(table, AnalysisSpec(comparisons=(("B@best", "A"), ("B@2", "A@2")), **SPEC))
+    assert not any("@" in str(c) for c in res.trajectory["condition"])  # the runs, not their arms
+    assert not any("@" in str(c) for c in res.curves["condition"])
+    at1 = analyze(table, AnalysisSpec(comparisons=(("B@2", "A@2"),), iteration=1, **SPEC)).comparisons.iloc[0]
+    at3 = analyze(table, AnalysisSpec(comparisons=(("B@2", "A@2"),), **SPEC)).comparisons.iloc[0]
+    assert at1.delta_pp == pytest.approx(at3.delta_pp)  # --iteration moves plain arms, not named ones
+
+
+def test_a_best_iteration_against_another_iteration_of_its_run_is_paired_and_one_baseline_only(table):
+    row = analyze(table, AnalysisSpec(comparisons=(("B@best", "B@1"),), **SPEC)).comparisons.iloc[0]
+    assert row.seed_test == "paired_t+maxT" and row.selected_iteration in (2, 3)
+    with pytest.raises(AnalysisInputError, match="picked against one baseline"):
+        analyze(table, AnalysisSpec(comparisons=(("B@best", "A"), ("B@best", "base@0")), **SPEC))

@@ -100,3 +100,12 @@ def test_measured_pools_the_seed_spread_of_a_pilot():
     with pytest.raises(ValueError, match="at least 2 seeds"):
         one = check_outcomes(simulate_outcomes(np.random.default_rng(2), SimModel(n_seeds=1), {"A": 0.0}))
         planning.measured(build_suite(one, "heldout"))
+
+
+def test_no_spread_plans_nothing_and_the_cap_is_reached_exactly():
+    flat = planning.Noise(0.0, 0.0, 0.0, 0.0, 100, 1)
+    assert math.isnan(planning.mde_rule(flat, 3, RULE)) and math.isnan(planning.seeds_rule(flat, 0.05, RULE))
+    assert math.isnan(planning.mde_rule(flat, 3, planning.Rule(paired=True)))
+    small = planning.Noise(0.0004, 0.0, 0.0, 0.0, 100, 1)  # sd 2 pp; 3 pp needs ~9 seeds
+    need = planning.seeds_rule(small, 0.03, RULE, sims=200)
+    assert planning.seeds_rule(small, 0.03, RULE, sims=200, cap=int(need)) == need  # not "> cap" at the cap
