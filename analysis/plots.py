@@ -63,7 +63,7 @@ def plot_forest(comparisons: pd.DataFrame, path: Path, title: str = "") -> Path:
     y = np.arange(len(c))[::-1]
     for yi, r in zip(y, c.itertuples(), strict=True):
         colour = next((c for k, c in VERDICT_COLOURS.items() if str(r.verdict).startswith(k)), "tab:gray")
-        if getattr(r, "seed_test", "welch") == "paired_t":
+        if str(getattr(r, "seed_test", "welch")).startswith("paired_t"):
             ax.plot([r.paired_ci_low_pp, r.paired_ci_high_pp], [yi, yi], color=colour, lw=4, alpha=0.6)
             ax.plot(r.paired_delta_pp, yi, "o", color=colour)
         else:
@@ -207,5 +207,36 @@ def plot_head_to_head(h2h: pd.DataFrame, path: Path, title: str = "") -> Path:
     ax.grid(alpha=0.3, axis="y")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_sequential(looks: pd.DataFrame, path: Path, title: str = "") -> Path:
+    """Each comparison's path over the looks of an adaptive run: the delta (pp) and its repeated confidence
+    interval against seeds per arm, 0 and the decision at the last look marked.
+
+    looks: analysis/adaptive.py records (comparison, n_baseline, n_treatment, delta_pp, rci_low_pp,
+    rci_high_pp, decision), one row per comparison and look.
+    """
+    plt = _pyplot()
+    names = list(pd.unique(looks["comparison"])) or ["(none)"]
+    fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=False):
+        g = looks[looks["comparison"] == name]
+        n = np.minimum(g["n_baseline"], g["n_treatment"]).to_numpy()
+        lo = np.clip(g["rci_low_pp"].to_numpy(float), -100, 100)  # the first looks' intervals are near-infinite
+        hi = np.clip(g["rci_high_pp"].to_numpy(float), -100, 100)
+        ax.fill_between(n, lo, hi, alpha=0.25, step=None, label="repeated 95% interval")
+        ax.plot(n, g["delta_pp"], "o-", label="delta")
+        ax.axhline(0, color="black", lw=0.8)
+        last = g.iloc[-1]
+        ax.set(title=f"{name}: {last['decision']} at {int(n[-1])} seeds", xlabel="seeds per arm", ylabel="delta (pp)")
+        span = max(5.0, float(np.nanmax(np.abs(np.r_[g["delta_pp"], lo[-1], hi[-1]]))) * 1.6)
+        ax.set_ylim(-span, span)
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle(title or "adaptive seeds: each comparison's path over the looks")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

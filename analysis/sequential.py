@@ -102,6 +102,13 @@ def information(n_a: int, n_b: int) -> float:
     return 1.0 / (1.0 / n_a + 1.0 / n_b)
 
 
+def paired_p(d: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Two-sided one-sample t p-values row by row: d (m, n) per-seed differences -> (m,) (scipy ttest_1samp)."""
+    n = d.shape[1]
+    t = d.mean(axis=1) / (d.std(axis=1, ddof=1) / np.sqrt(n))
+    return 2 * stats.t.sf(np.abs(t), n - 1)
+
+
 def welch_p(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     """Two-sided Welch p-values row by row: a (m, n_a), b (m, n_b) -> (m,) (scipy's ttest_ind, vectorised)."""
     va, vb = a.var(axis=1, ddof=1) / a.shape[1], b.var(axis=1, ddof=1) / b.shape[1]
@@ -112,13 +119,14 @@ def welch_p(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float6
 
 @lru_cache(maxsize=256)
 def nominal_levels(
-    looks: tuple[tuple[int, int], ...], max_seeds: int, alpha: float = 0.05, n_sim: int = 200_000
+    looks: tuple[tuple[int, int], ...], max_seeds: int, alpha: float = 0.05, n_sim: int = 200_000, paired: bool = False
 ) -> tuple[float, ...]:
     """The Welch p-value each look must beat, for looks with (n_baseline, n_treatment) seeds: chosen so
     that, for normal seeds of equal spread under the null (Welch's p is then free of the spread), the
     first rejection happens at look k with probability alpha(t_k) - alpha(t_{k-1}) exactly (a simulation
     of ``n_sim`` null studies with a fixed seed). Normal-theory levels (``2 (1 - Phi(c_k))``) are too
-    lenient with 3-5 seeds per arm, where the looks' t statistics share noisy variance estimates."""
+    lenient with 3-5 seeds per arm, where the looks' t statistics share noisy variance estimates.
+    ``paired``: the one-sample t of per-seed differences (one run against itself, or the base model)."""
     fractions = fractions_for(list(looks), max_seeds)
     spent = [obf_spent(t, alpha) for t in fractions]
     rng = np.random.default_rng(20_260_101)
@@ -127,7 +135,7 @@ def nominal_levels(
     alive = np.ones(n_sim, dtype=bool)
     out = []
     for k, (na, nb) in enumerate(looks):
-        p = welch_p(a[:, :na], b[:, :nb])
+        p = paired_p(b[:, :nb] - a[:, :nb]) if paired else welch_p(a[:, :na], b[:, :nb])
         hits = round((spent[k] - (spent[k - 1] if k else 0.0)) * n_sim)
         left = np.sort(p[alive])
         if hits <= 0:
@@ -152,17 +160,25 @@ def decide(
     effect_pp: float | None = None,
     futility_power: float = 0.1,
     final: bool = False,
+    paired: bool = False,
 ) -> Look:
     """The decision at the last of ``looks`` ((n_baseline, n_treatment) seeds at each look so far) of
     baseline ``a`` vs treatment ``b`` per-seed scores (fractions of problems solved, shapes (n_a,), (n_b,)).
-    ``final``: no seeds will follow (an unresolved comparison ends unresolved)."""
+    ``final``: no seeds will follow (an unresolved comparison ends unresolved). ``paired``: a and b are the
+    same seeds' runs in the same order (one run at two iterations, or against the base model): the
+    one-sample t of their differences."""
     k = len(looks) - 1
-    nominal = nominal_levels(looks, max_seeds, alpha)[k]
+    nominal = nominal_levels(looks, max_seeds, alpha, paired=paired)[k]
     fractions = fractions_for(list(looks), max_seeds)
-    res = stats.ttest_ind(b, a, equal_var=False)
+    res = stats.ttest_1samp(b - a, 0.0) if paired else stats.ttest_ind(b, a, equal_var=False)
     delta = float(b.mean() - a.mean())
     df = float(res.df)
-    se = abs(delta / res.statistic) if res.statistic else math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+    if res.statistic:
+        se = abs(delta / res.statistic)
+    elif paired:
+        se = float(np.std(b - a, ddof=1) / math.sqrt(a.size))
+    else:
+        se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
     crit = float(stats.t.ppf(1 - nominal / 2, df)) if nominal > 0 else math.inf
     half = crit * se if math.isfinite(df) and se > 0 else math.inf
     lo, hi = 100 * (delta - half), 100 * (delta + half)

@@ -13,12 +13,12 @@ import json
 import sys
 from pathlib import Path
 
-from study.cli import positive_number
+from study.cli import Parser, positive_number
 from study.errors import UserError, cli_errors
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m study.analyze", description=__doc__.splitlines()[0])
+    p = Parser(prog="study.analyze", description=__doc__.splitlines()[0])
     p.add_argument("outcomes", type=Path, help="tidy per-problem outcomes table (.csv or .parquet)")
     p.add_argument("--study", type=Path, help="a study folder or its study.json: its baseline, comparisons, metric")
     p.add_argument("--baseline", help="baseline condition (default: first condition in sorted order)")
@@ -47,7 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", type=Path, help="per-iteration metrics table for the curves plot")
     p.add_argument("--json", type=Path, help="write the full result as JSON here")
     p.add_argument("--report", type=Path, metavar="DIR", help="write report.md, report.html, CSVs and PNGs here")
+    p.add_argument(
+        "--adaptive",
+        type=_design,
+        metavar="START:BATCH:MAX",
+        help="replay adaptive seeds over this study (seeds in order): where each comparison would have stopped",
+    )
     return p
+
+
+def _design(text: str) -> tuple[int, int, int]:
+    try:
+        start, batch, top = (int(x) for x in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}': expected START:BATCH:MAX seeds, e.g. 3:2:10") from None
+    if not 2 <= start <= top or batch < 1:
+        raise argparse.ArgumentTypeError(f"'{text}': needs 2 <= START <= MAX and BATCH >= 1")
+    return start, batch, top
 
 
 def _comparisons(raw: list[str] | None) -> tuple[tuple[str, str], ...]:
@@ -123,7 +139,34 @@ def main(argv: list[str] | None = None) -> int:
     if args.report:
         paths = write_report(result, args.report, metrics_df=metrics)
         print(f"wrote {len(paths)} report files to {args.report}", file=sys.stderr)
+    if args.adaptive:
+        _replay(result, spec, args.adaptive, args.report)
     return 0
+
+
+def _replay(result, spec, design: tuple[int, int, int], report: Path | None) -> None:  # type: ignore[no-untyped-def]
+    """Print (and plot into ``report``) the adaptive procedure replayed over the primary suite's seeds."""
+    from analysis.adaptive import AdaptiveDesign, replay, seeds_saved
+
+    seeds = result.seeds[result.seeds["suite"] == result.primary_suite][["condition", "seed", "score"]]
+    rows = result.comparisons[result.comparisons["suite"] == result.primary_suite]
+    pairs = tuple(zip(rows["treatment"], rows["baseline"], strict=True))
+    plan = AdaptiveDesign(*design, alpha=spec.alpha, effect_pp=spec.effect_of_interest_pp,
+                          margin_pp=spec.equivalence_margin_pp)  # fmt: skip
+    looks, used = replay(seeds, pairs, plan)
+    cols = ["study_look", "comparison", "n_baseline", "n_treatment", "delta_pp", "rci_low_pp", "rci_high_pp",
+            "nominal_p", "p", "decision"]  # fmt: skip
+    print(f"\nadaptive replay on suite {result.primary_suite} (start {design[0]}, +{design[1]} per look, max "
+          f"{design[2]}; analysis/sequential.py):")  # fmt: skip
+    print(looks[cols].to_string(index=False, float_format=lambda x: f"{x:.3g}"))
+    top = min(design[2], int(seeds[seeds["condition"].isin(list(used))].groupby("condition").size().min()))
+    print(f"seeds used: {', '.join(f'{c} {n}' for c, n in sorted(used.items()))}; {seeds_saved(used, top):.0%} "
+          f"fewer than a fixed design of {top} seeds per condition")  # fmt: skip
+    if report is not None:
+        from analysis.plots import plot_sequential
+
+        report.mkdir(parents=True, exist_ok=True)
+        print(f"wrote {plot_sequential(looks, report / 'adaptive.png')}", file=sys.stderr)
 
 
 if __name__ == "__main__":
