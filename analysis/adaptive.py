@@ -10,6 +10,7 @@ the preview of an adaptive run, and a check of its bookkeeping on real data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import pandas as pd
@@ -46,11 +47,12 @@ def look(
     comparisons: tuple[tuple[str, str], ...],
     design: AdaptiveDesign,
     ledger: Ledger,
-    final: bool,
+    at_max: Callable[[tuple[str, str]], bool],
     study_look: int,
 ) -> list[tuple[str, str]]:
     """Decide every open comparison on the seeds its arms have now (``scores[arm]``: per-seed scores,
-    index seed); record the looks in ``ledger``; return the comparisons still open."""
+    index seed); ``at_max(pair)``: its conditions can get no more seeds (an undecided one then ends
+    unresolved). Records the looks in ``ledger``; returns the comparisons still open."""
     still = []
     for pair in comparisons:
         if pair in ledger.closed:
@@ -69,7 +71,8 @@ def look(
             continue
         history.append(counts)
         got = sq.decide(a, b, tuple(history), max_seeds=design.max_seeds, alpha=design.alpha,
-                        margin_pp=design.margin_pp, effect_pp=design.effect_pp, final=final, paired=paired)  # fmt: skip
+                        margin_pp=design.margin_pp, effect_pp=design.effect_pp, final=at_max(pair),
+                        paired=paired)  # fmt: skip
         ledger.records.append({"study_look": study_look, "comparison": f"{pair[0]}_vs_{pair[1]}"} | asdict(got))
         if got.decision == sq.CONTINUE:
             still.append(pair)
@@ -100,13 +103,12 @@ def replay(
     seeds_now = dict.fromkeys(conds, min(design.start, top))
     ledger = Ledger()
     for n_look in range(1, 10_000):
-        open_conds = {condition_of(x) for p in comparisons if p not in ledger.closed for x in p if x != BASE_ARM}
-        final = all(seeds_now[c] >= top for c in open_conds)  # no open comparison can get more seeds
         current = {arm: s.iloc[: seeds_now[condition_of(arm)]] if arm != BASE_ARM else s for arm, s in by_arm.items()}
         if BASE_ARM in by_arm:  # the base model's evaluation of a seed exists once its condition runs that seed
             current[BASE_ARM] = by_arm[BASE_ARM].iloc[: max(seeds_now.values())]
-        still = look(current, comparisons, design, ledger, final, n_look)
-        if not still or final:
+        at_max = lambda p, now=seeds_now: reached(p, now, top)  # noqa: E731
+        still = look(current, comparisons, design, ledger, at_max, n_look)
+        if not still:
             break
         grown = allocate(still, seeds_now, design)
         grown = {c: min(n, top) for c, n in grown.items()}
@@ -114,6 +116,11 @@ def replay(
             break
         seeds_now = grown
     return pd.DataFrame(ledger.records), {c: int(n) for c, n in seeds_now.items()}
+
+
+def reached(pair: tuple[str, str], seeds_now: dict[str, int], top: int) -> bool:
+    """Whether both arms' conditions have ``top`` seeds (the base model follows its condition)."""
+    return all(seeds_now[condition_of(x)] >= top for x in pair if x != BASE_ARM)
 
 
 def seeds_saved(used: dict[str, int], top: int) -> float:

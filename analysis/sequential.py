@@ -144,6 +144,7 @@ def nominal_levels(
             q = 1.0
         else:
             q = float((left[hits - 1] + left[hits]) / 2)
+        q = min(q, alpha)  # with 2-3 seeds Welch's p is conservative; never lean on it beyond alpha
         alive &= ~(p < q)
         out.append(q)
     return tuple(out)

@@ -62,6 +62,14 @@ def parser() -> Parser:
     )
     p.add_argument("--cpus-per-trial", type=positive_number, help="CPUs per trial (overrides the profile)")
     p.add_argument("--max-failures", type=int, default=1, help="retries of a failed trial (default 1)")
+    p.add_argument(
+        "--until-resolved",
+        action="store_true",
+        help="add seeds in batches only where a declared comparison is still open (group-sequential; "
+        "--seeds is the start)",
+    )
+    p.add_argument("--max-seeds", type=positive_int, help="--until-resolved: most seeds per condition (default 10)")
+    p.add_argument("--batch", type=positive_int, help="--until-resolved: seeds added per look (default 2)")
     p.add_argument("--model", help="base model hub id or local path (overrides the profile)")
     p.add_argument("--mbpp-dir", type=Path, help="folder with sanitized-mbpp.json (or CODEABLATE_MBPP_DIR)")
     p.add_argument("--train-path", type=Path, help="JSONL of problems and solutions (profiles with train_source jsonl)")
@@ -88,8 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     from trainables.common.livecodebench import lcb_dir_from
     from trainables.common.problems import mbpp_dir_from
 
+    start = _adaptive_flags(args, len(loaded.space.seed_list))
     opts = Options(
-        seeds=args.seeds,
+        seeds=args.max_seeds if args.until_resolved else args.seeds,
         smoke=args.smoke,
         model=args.model,
         mbpp_dir=mbpp_dir_from(args.mbpp_dir),
@@ -99,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     study = resolve_study(loaded, profile, opts, out_dir, args.cache_dir.resolve())
     state = _check_out_dir(out_dir, study.keys(), args.resume)
+    if args.until_resolved:
+        adaptive = {"start": start, "batch": args.batch, "max_seeds": args.max_seeds}
+        if state.get("adaptive", adaptive) != adaptive:
+            raise UserError(f"--resume: the study ran with --until-resolved {state['adaptive']}; repeat those flags")
+        state["adaptive"] = adaptive
     provenance = _prepare(study, profile, args.address)  # fails before anything is written
     uri = args.tracking_uri or default_tracking_uri(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -115,6 +129,22 @@ def main(argv: list[str] | None = None) -> int:
             f"MLflow at {uri} is unreachable ({str(err).strip().splitlines()[0][:200]}); start it or fix "
             "--tracking-uri, then repeat the command with --resume (finished trials are kept)"
         ) from None
+
+
+def _adaptive_flags(args, space_seeds: int) -> int:  # type: ignore[no-untyped-def]
+    """The first look's seeds under --until-resolved (checked); --max-seeds / --batch only with it."""
+    if not args.until_resolved:
+        if args.max_seeds is not None or args.batch is not None:
+            raise UserError("--max-seeds / --batch: only with --until-resolved; add it or drop them")
+        return 0
+    args.max_seeds = args.max_seeds or 10
+    args.batch = args.batch or 2
+    start = args.seeds or space_seeds
+    if start < 2 or start > args.max_seeds:
+        raise UserError(
+            f"--until-resolved: starts with {start} seeds; give 2 <= --seeds <= --max-seeds ({args.max_seeds})"
+        )
+    return start
 
 
 def _check_selection_split(select_on: str | None, ids: dict[str, set[str]]) -> None:
@@ -248,6 +278,7 @@ def _run(args, study: ResolvedStudy, profile: Profile, state, uri, provenance, o
         "n_trials": str(len(trials)),
         "primary_metric": study.primary_metric.name,
         "family": study.family,
+        **({"adaptive": json.dumps(state["adaptive"])} if "adaptive" in state else {}),
         **provenance,
     }
     study_run = tracker.study_run(f"{study.name} [{profile.name}{' smoke' if study.smoke else ''}]", study_params)
@@ -264,25 +295,38 @@ def _run(args, study: ResolvedStudy, profile: Profile, state, uri, provenance, o
         hooks.finalize(t.key)
     pending = [t for t in trials if not is_done(t)]
     n_cond = len(study.conditions)
+    up_to = "up to " if args.until_resolved else ""
     print(
-        f"study {study.name}: {len(trials)} trials ({n_cond} conditions x {len(study.seeds)} seeds), "
-        f"{len(pending)} to run; out {out_dir}",
+        f"study {study.name}: {up_to}{len(trials)} trials ({n_cond} conditions x {up_to}{len(study.seeds)} seeds), "
+        f"{len(pending)} not run yet; out {out_dir}",
         flush=True,
     )
     wall = time.monotonic()
-    if pending:
-        order = study.condition_names
-        run_trials(
-            sorted(pending, key=lambda t: (t.seed, order.index(t.condition))),
-            hooks,
-            storage=out_dir / RAY_DIR,
-            name=f"tune-{state['study_id']}",
-            cpu=profile.resources.cpu,
-            gpu=profile.resources.gpu,
-            max_concurrent=args.max_concurrent,
-            address=args.address,
-            max_failures=args.max_failures,
-        )
+    order = study.condition_names
+
+    def run_pending(batch: list, look: int = 0) -> None:
+        todo = [t for t in batch if not is_done(t)]
+        if todo:
+            run_trials(
+                sorted(todo, key=lambda t: (t.seed, order.index(t.condition))),
+                hooks,
+                storage=out_dir / RAY_DIR,
+                name=f"tune-{state['study_id']}" + (f"-look{look}" if look else ""),
+                cpu=profile.resources.cpu,
+                gpu=profile.resources.gpu,
+                max_concurrent=args.max_concurrent,
+                address=args.address,
+                max_failures=args.max_failures,
+            )
+
+    if args.until_resolved:
+        from study.adaptive_run import design_of, run_adaptive
+
+        design = design_of(study, **state["adaptive"])
+        log_look = lambda step, values: tracker.log_result(study_run, values, step)  # noqa: E731
+        trials, _ = run_adaptive(study, design, run_pending, progress, out_dir, log_look)
+    else:
+        run_pending(pending)
     if not hooks.wait_for_tracking(args.mlflow_wait * 60):
         print(f"MLflow at {uri} stayed unreachable for {args.mlflow_wait} min after the trials; their results "
               "are in their folders: rerun the same command with --resume once it is back to send them",
@@ -290,11 +334,30 @@ def _run(args, study: ResolvedStudy, profile: Profile, state, uri, provenance, o
         return 1
     for t in trials:
         hooks.finalize(t.key)
-    return _report(tracker, study_run, condition_runs, study, out_dir, uri, time.monotonic() - wall)
+    if args.until_resolved:
+        _log_adaptive(tracker, study_run, out_dir)
+    return _report(tracker, study_run, condition_runs, study, out_dir, uri, time.monotonic() - wall, trials)
 
 
-def _report(tracker, study_run, condition_runs, study: ResolvedStudy, out_dir: Path, uri: str, wall_s: float) -> int:
-    trials = list(study.trials)
+def _log_adaptive(tracker, study_run, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """The looks' table and each comparison's path (a plot) as artifacts of the study run."""
+    import pandas as pd
+
+    from analysis.plots import plot_sequential
+    from study.adaptive_run import ADAPTIVE_FILE
+
+    table = out_dir / ADAPTIVE_FILE
+    if not table.is_file():
+        return
+    (out_dir / ANALYSIS_DIR).mkdir(parents=True, exist_ok=True)
+    plot = plot_sequential(pd.read_csv(table), out_dir / ANALYSIS_DIR / "adaptive.png")
+    tracker.log_artifacts(study_run, [table, plot], subdir="adaptive")
+
+
+def _report(
+    tracker, study_run, condition_runs, study: ResolvedStudy, out_dir: Path, uri: str, wall_s: float, trials=None
+) -> int:  # type: ignore[no-untyped-def]
+    trials = list(study.trials if trials is None else trials)
     done = [t for t in trials if is_done(t)]
     final = final_table(done)
     summary = summarize(final, study.metrics, study.baseline, study.condition_names)

@@ -122,6 +122,9 @@ def test_broken_space_file_is_one_line_exit_2(tmp_path: Path, capsys, text: str,
 
 
 FLAG_CASES = [
+    ("batch_without_adaptive", ["--space", "aux_kl", "--batch", "2"], ["only with --until-resolved"]),
+    ("adaptive_one_seed", ["--space", "aux_kl", "--until-resolved", "--seeds", "1"], ["2 <= --seeds <= --max-seeds"]),
+    ("adaptive_start_over_max", ["--space", "aux_kl", "--until-resolved", "--max-seeds", "2"], ["--max-seeds (2)"]),
     ("unknown_space", ["--space", "nope"], ["no space file 'nope'", "available: aux_kl"]),
     ("unknown_profile", ["--space", "aux_kl", "--profile", "gpt5"], ["unknown profile 'gpt5'", "tiny"]),
     ("seeds_zero", ["--space", "aux_kl", "--seeds", "0"], ["--seeds", "at least 1"]),
