@@ -20,6 +20,8 @@ import pandas as pd
 
 from analysis.adaptive import AdaptiveDesign, Ledger, allocate, look, reached
 from analysis.result import safe_key
+from analysis.tables import AnalysisInputError
+from study.errors import UserError
 from study.lifecycle import combined_outcomes, is_done
 from study.progress import Progress
 from study.resolve import ResolvedStudy
@@ -76,7 +78,13 @@ def run_adaptive(
             break
         before = len(ledger.records)
         at_max = lambda p, now=seeds_now: reached(p, now, design.max_seeds)  # noqa: E731
-        still = look(_by_arm(seed_scores(study, done)), study.comparisons, design, ledger, at_max, n_look)
+        try:
+            scores = _by_arm(seed_scores(study, done))
+        except AnalysisInputError as err:
+            raise UserError(
+                f"--until-resolved: look {n_look} cannot be analysed ({err}); fix it, then --resume"
+            ) from None
+        still = look(scores, study.comparisons, design, ledger, at_max, n_look)
         new = ledger.records[before:]
         for r in new:
             print(f"look {n_look}: {r['comparison']} {r['n_treatment']} vs {r['n_baseline']} seeds, delta "
