@@ -17,13 +17,16 @@ import pandas as pd
 
 from analysis import sequential as sq
 from analysis.iterations import condition_of, same_run
+from analysis.tables import AnalysisInputError
 from trainables.common.metrics import BASE_ARM
 
 
 @dataclass(frozen=True)
 class AdaptiveDesign:
     """Seeds per condition: ``start``, then ``batch`` more per look while a comparison naming it is open,
-    up to ``max_seeds``. ``effect_pp`` (futility) and ``margin_pp`` (equivalence) are the space's."""
+    up to ``max_seeds``. ``effect_pp`` (futility) and ``margin_pp`` (equivalence) are the space's. Each
+    comparison spends ``alpha / m`` over its looks, m the comparisons of its family (within one run, or
+    between conditions), so the family-wise error holds across comparisons as well as looks."""
 
     start: int
     batch: int
@@ -54,6 +57,7 @@ def look(
     index seed); ``at_max(pair)``: its conditions can get no more seeds (an undecided one then ends
     unresolved). Records the looks in ``ledger``; returns the comparisons still open."""
     still = []
+    family = {True: sum(same_run(*p) for p in comparisons), False: sum(not same_run(*p) for p in comparisons)}
     for pair in comparisons:
         if pair in ledger.closed:
             continue
@@ -66,11 +70,12 @@ def look(
             a, b = base.to_numpy(float), treat.to_numpy(float)
         counts = (a.size, b.size)
         history = ledger.looks.setdefault(pair, [])
-        if history and history[-1] == counts:
-            still.append(pair)  # no new seeds for this comparison since its last look: nothing to decide
+        if history and sq.information(*counts) <= sq.information(*history[-1]):
+            still.append(pair)  # no more information since its last look: nothing new to decide
             continue
         history.append(counts)
-        got = sq.decide(a, b, tuple(history), max_seeds=design.max_seeds, alpha=design.alpha,
+        alpha = design.alpha / family[same_run(*pair)]  # Bonferroni within the family, as study.plan plans it
+        got = sq.decide(a, b, tuple(history), max_seeds=design.max_seeds, alpha=alpha,
                         margin_pp=design.margin_pp, effect_pp=design.effect_pp, final=at_max(pair),
                         paired=paired)  # fmt: skip
         ledger.records.append({"study_look": study_look, "comparison": f"{pair[0]}_vs_{pair[1]}"} | asdict(got))
@@ -96,6 +101,10 @@ def replay(
     """The adaptive procedure run over a finished study's per-seed scores of one suite (columns condition,
     seed, score; arms named as the analysis names them, e.g. base@0, C@best), seeds in increasing order.
     Returns (one row per comparison and look, the seeds each condition would have used)."""
+    picked = [x for pair in comparisons for x in pair if x.endswith("@best")]
+    if picked:
+        raise AnalysisInputError(f"{picked[0]}: a picked iteration is re-picked at every look, which no sequential "
+                                 "design corrects; replay the comparison at a named iteration (C@3)")  # fmt: skip
     by_arm = {str(c): g.set_index("seed")["score"].sort_index() for c, g in seed_scores.groupby("condition")}
     conds = {condition_of(a) for a in by_arm if a != BASE_ARM}
     available = {c: int(by_arm[c].size) if c in by_arm else 0 for c in conds}

@@ -130,8 +130,9 @@ def nominal_levels(
     fractions = fractions_for(list(looks), max_seeds)
     spent = [obf_spent(t, alpha) for t in fractions]
     rng = np.random.default_rng(20_260_101)
-    a = rng.standard_normal((n_sim, max(n for n, _ in looks)))
-    b = rng.standard_normal((n_sim, max(n for _, n in looks)))
+    width = max(max_seeds, *(n for pair in looks for n in pair))  # one draw for every prefix: nested looks
+    a = rng.standard_normal((n_sim, width))
+    b = rng.standard_normal((n_sim, width))
     alive = np.ones(n_sim, dtype=bool)
     out = []
     for k, (na, nb) in enumerate(looks):
@@ -182,14 +183,18 @@ def decide(
         se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
     crit = float(stats.t.ppf(1 - nominal / 2, df)) if nominal > 0 else math.inf
     half = crit * se if math.isfinite(df) and se > 0 else math.inf
-    lo, hi = 100 * (delta - half), 100 * (delta + half)
-    cp = conditional_power(delta, se, fractions[k], effect_pp, boundaries_final(fractions, alpha))
     p = float(res.pvalue)
+    if not se > 1e-9 * max(1.0, abs(delta)):  # every seed moved alike up to rounding: no spread, no test
+        p, se, half = math.nan, math.nan, math.inf
+    lo, hi = 100 * (delta - half), 100 * (delta + half)
+    cp = math.nan
+    if effect_pp is not None:
+        cp = conditional_power(delta, se, fractions[k], effect_pp, boundaries_final(fractions, alpha))
     if math.isfinite(p) and p < nominal and (lo > 0 or hi < 0):
         decision = SUPPORTED
     elif margin_pp is not None and -margin_pp < lo and hi < margin_pp:
         decision = EQUIVALENT
-    elif effect_pp is not None and cp < futility_power:
+    elif effect_pp is not None and math.isfinite(cp) and cp < futility_power:
         decision = FUTILE
     else:
         decision = UNRESOLVED if final else CONTINUE

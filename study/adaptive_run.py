@@ -37,16 +37,22 @@ def design_of(study: ResolvedStudy, start: int, batch: int, max_seeds: int) -> A
                           margin_pp=study.equivalence_margin_pp)  # fmt: skip
 
 
+def check_comparisons(study: ResolvedStudy) -> None:
+    """Refuse, before anything is written, a comparison no sequential design corrects: a picked iteration."""
+    picked = [x for pair in study.comparisons for x in pair if x.endswith("@best")]
+    if picked:
+        raise UserError(f"--until-resolved: {picked[0]} re-picks its iteration at every look, which no sequential "
+                        "design corrects; name the iteration (C@3) or drop --until-resolved")  # fmt: skip
+
+
 def seed_scores(study: ResolvedStudy, done: list[TrialConfig]) -> pd.DataFrame:
     """(condition, seed, score): every arm's per-seed score on the primary metric's suite, as the analysis
     computes it (its finals, the base model, iteration arms)."""
-    from analysis import AnalysisSpec, analyze
-    from study.analysis_run import spec_inputs
+    from analysis import analyze
+    from study.analysis_run import study_spec
 
-    metric, suite = spec_inputs(study.primary_metric.name)
-    spec = AnalysisSpec(baseline=study.baseline, metric=metric, suite=suite, comparisons=study.comparisons,
-                        finals=study.finals(), n_boot=200, power_sims=0)  # fmt: skip
-    result = analyze(combined_outcomes(done), spec)
+    outcomes = combined_outcomes(done)
+    result = analyze(outcomes, study_spec(study, outcomes, n_boot=200, power_sims=0))
     rows = result.seeds[result.seeds["suite"] == result.primary_suite]
     return rows[["condition", "seed", "score"]]
 
@@ -95,6 +101,15 @@ def run_adaptive(
         if not still:
             break
         seeds_now = allocate(still, seeds_now, design)
+    print("\n== Adaptive decisions (error-controlled over looks and comparisons; the analysis below is the fixed-"
+          "sample description of the seeds that ran)")  # fmt: skip
+    for pair in study.comparisons:
+        last = [r for r in ledger.records if r["comparison"] == f"{pair[0]}_vs_{pair[1]}"][-1:]
+        if last:
+            r = last[0]
+            interval = f"[{r['rci_low_pp']:+.2f}, {r['rci_high_pp']:+.2f}] pp"
+            print(f"  {r['comparison']}: {r['decision']} at {r['n_treatment']} vs {r['n_baseline']} seeds "
+                  f"(look {r['study_look']}), repeated interval {interval}")  # fmt: skip
     return active, ledger
 
 

@@ -48,12 +48,22 @@ def run_analysis(
 ) -> tuple[object, list[Path]]:
     """Analyse the outcomes as the resolved study declares (baseline, comparisons, primary metric,
     family) and write the report (Markdown, HTML, CSV tables, plots) into out_dir."""
-    from analysis import AnalysisSpec, analyze, write_report
+    from analysis import analyze, write_report
+
+    spec = study_spec(study, outcomes)
+    result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
+    paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)
+    return result, list(paths)
+
+
+def study_spec(study: ResolvedStudy, outcomes: pd.DataFrame, **overrides: object) -> object:
+    """The AnalysisSpec a resolved study declares, for these outcomes (a suite they lack falls back)."""
+    from analysis import AnalysisSpec
 
     metric, suite = spec_inputs(study.primary_metric.name)
     if suite is not None and suite not in set(outcomes["suite"]):
         suite = None
-    spec = AnalysisSpec(
+    return AnalysisSpec(
         baseline=study.baseline,
         metric=metric,
         suite=suite,
@@ -67,10 +77,8 @@ def run_analysis(
         trend=study.trend,
         equivalence_margin_pp=study.equivalence_margin_pp,
         effect_of_interest_pp=study.effect_of_interest_pp,
+        **overrides,  # type: ignore[arg-type]
     )
-    result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
-    paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)
-    return result, list(paths)
 
 
 def log_analysis(

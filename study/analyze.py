@@ -140,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
         paths = write_report(result, args.report, metrics_df=metrics)
         print(f"wrote {len(paths)} report files to {args.report}", file=sys.stderr)
     if args.adaptive:
-        _replay(result, spec, args.adaptive, args.report)
+        try:
+            _replay(result, spec, args.adaptive, args.report)
+        except AnalysisInputError as err:
+            raise UserError(f"--adaptive: {err}") from None
     return 0
 
 

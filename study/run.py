@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from trainables.common.livecodebench import lcb_dir_from
     from trainables.common.problems import mbpp_dir_from
 
+    args.space_seeds = loaded.space.seeds
     start = _adaptive_flags(args, len(loaded.space.seed_list))
     opts = Options(
         seeds=args.max_seeds if args.until_resolved else args.seeds,
@@ -108,7 +109,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     study = resolve_study(loaded, profile, opts, out_dir, args.cache_dir.resolve())
     state = _check_out_dir(out_dir, study.keys(), args.resume)
+    if args.resume and ("adaptive" in state) != args.until_resolved:
+        ran = f"with --until-resolved {state['adaptive']}" if "adaptive" in state else "without --until-resolved"
+        raise UserError(f"--resume: the study in {out_dir} ran {ran}; repeat its flags")
     if args.until_resolved:
+        from study.adaptive_run import check_comparisons
+
+        check_comparisons(study)
         adaptive = {"start": start, "batch": args.batch, "max_seeds": args.max_seeds}
         if state.get("adaptive", adaptive) != adaptive:
             raise UserError(f"--resume: the study ran with --until-resolved {state['adaptive']}; repeat those flags")
@@ -139,6 +146,8 @@ def _adaptive_flags(args, space_seeds: int) -> int:  # type: ignore[no-untyped-d
         return 0
     args.max_seeds = args.max_seeds or 10
     args.batch = args.batch or 2
+    if not isinstance(args.space_seeds, int) and not args.seeds:
+        raise UserError("--until-resolved: the space lists its seeds; give --seeds N (seeds 0..N-1 start, more follow)")
     start = args.seeds or space_seeds
     if start < 2 or start > args.max_seeds:
         raise UserError(
@@ -298,7 +307,7 @@ def _run(args, study: ResolvedStudy, profile: Profile, state, uri, provenance, o
     up_to = "up to " if args.until_resolved else ""
     print(
         f"study {study.name}: {up_to}{len(trials)} trials ({n_cond} conditions x {up_to}{len(study.seeds)} seeds), "
-        f"{len(pending)} not run yet; out {out_dir}",
+        f"{len(pending)} {'not run yet' if up_to else 'to run'}; out {out_dir}",
         flush=True,
     )
     wall = time.monotonic()

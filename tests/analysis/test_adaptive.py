@@ -65,3 +65,29 @@ def test_the_replay_from_the_command_line(tmp_path: Path):
     assert (tmp_path / "report" / "adaptive.png").stat().st_size > 5000
     bad = subprocess.run([*cmd[:-4], "--adaptive", "5:2:3"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "START <= MAX" in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_each_comparison_spends_alpha_over_its_family_and_waits_for_new_information():
+    from analysis.adaptive import Ledger, look
+
+    scores = {c: pd.Series([mu + 0.01 * i for i in range(4)], index=range(4))
+              for c, mu in (("A", 0.4), ("B", 0.5), ("C", 0.6))}  # fmt: skip
+    ledger = Ledger()
+    look(scores, (("B", "A"), ("C", "A")), AdaptiveDesign(2, 2, 8), ledger, lambda p: False, 1)
+    single = Ledger()
+    look(scores, (("B", "A"),), AdaptiveDesign(2, 2, 8), single, lambda p: False, 1)
+    assert ledger.records[0]["nominal_p"] < single.records[0]["nominal_p"]  # alpha/2 for a family of two
+    again = look(scores, (("B", "A"), ("C", "A")), AdaptiveDesign(2, 2, 8), ledger, lambda p: False, 2)
+    assert len(ledger.records) == 2 and set(again) <= {("B", "A"), ("C", "A")}  # no new seeds: no new look
+
+
+def test_a_spread_that_is_only_rounding_is_no_evidence():
+    a = np.array([10, 12, 14]) / 50
+    b = np.array([11, 13, 15]) / 50  # every seed up by exactly 2 pp
+    got = sq.decide(a, b, ((3, 3),), max_seeds=6, paired=True)
+    assert np.isnan(got.p) and got.decision == sq.CONTINUE
+
+
+def test_a_picked_iteration_cannot_be_replayed():
+    with pytest.raises(Exception, match="re-picked at every look"):
+        replay(_scores({"A": 0.4, "B": 0.5}, 6), (("B@best", "A"),), AdaptiveDesign(3, 1, 6))
