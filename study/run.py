@@ -96,8 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from trainables.common.livecodebench import lcb_dir_from
     from trainables.common.problems import mbpp_dir_from
 
-    args.space_seeds = loaded.space.seeds
-    start = _adaptive_flags(args, len(loaded.space.seed_list))
+    start = _adaptive_flags(args, loaded.space.seeds)
     opts = Options(
         seeds=args.max_seeds if args.until_resolved else args.seeds,
         smoke=args.smoke,
@@ -138,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         ) from None
 
 
-def _adaptive_flags(args, space_seeds: int) -> int:  # type: ignore[no-untyped-def]
+def _adaptive_flags(args, space_seeds: int | tuple[int, ...]) -> int:  # type: ignore[no-untyped-def]
     """The first look's seeds under --until-resolved (checked); --max-seeds / --batch only with it."""
     if not args.until_resolved:
         if args.max_seeds is not None or args.batch is not None:
@@ -146,9 +145,9 @@ def _adaptive_flags(args, space_seeds: int) -> int:  # type: ignore[no-untyped-d
         return 0
     args.max_seeds = args.max_seeds or 10
     args.batch = args.batch or 2
-    if not isinstance(args.space_seeds, int) and not args.seeds:
+    if not isinstance(space_seeds, int) and not args.seeds:
         raise UserError("--until-resolved: the space lists its seeds; give --seeds N (seeds 0..N-1 start, more follow)")
-    start = args.seeds or space_seeds
+    start = args.seeds or int(space_seeds)
     if start < 2 or start > args.max_seeds:
         raise UserError(
             f"--until-resolved: starts with {start} seeds; give 2 <= --seeds <= --max-seeds ({args.max_seeds})"
