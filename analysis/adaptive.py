@@ -90,8 +90,6 @@ def allocate(open_pairs: list[tuple[str, str]], seeds_now: dict[str, int], desig
     """Seeds per condition after this look: ``batch`` more for every condition of an open comparison (the
     base model and iteration arms stand for their condition's runs), capped at ``max_seeds``."""
     grow = {condition_of(x) for pair in open_pairs for x in pair if x != BASE_ARM}
-    if any(b == BASE_ARM for _, b in open_pairs):
-        grow |= {condition_of(t) for t, b in open_pairs if b == BASE_ARM}
     return {c: min(design.max_seeds, n + design.batch) if c in grow else n for c, n in seeds_now.items()}
 
 

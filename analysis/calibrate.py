@@ -149,6 +149,9 @@ def calibrate(n_studies: int, seed: int = 0, scenarios: tuple[Scenario, ...] = S
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m analysis.calibrate", description=__doc__.splitlines()[0])
     parser.add_argument("--studies", type=int, default=4000, help="simulated studies per scenario and truth")
+    parser.add_argument(
+        "--studies-sequential", type=int, default=None, help="with --sequential (default 25x --studies)"
+    )
     parser.add_argument("--seed", type=int, default=0, help="RNG seed of the whole simulation")
     parser.add_argument(
         "--placement", action="store_true", help="instead: how often a faithful reproduction is called outside"
@@ -161,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.placement:
         return placement_table(args.studies, args.seed, start)
     if args.sequential:
-        return sequential_table(args.studies, args.seed, start)
+        from analysis.calibrate_sequential import sequential_table
+
+        return sequential_table(args.studies_sequential or args.studies * 25, args.seed, start)
     table = calibrate(args.studies, args.seed)
     cols = ["scenario", "statistic", "kind", "effect", "rate", "target", "pass"]
     print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
@@ -189,37 +194,6 @@ def placement_table(n_studies: int, seed: int, start: float) -> int:
     ok = worst <= 0.05
     print(f"\n{n_studies} studies per row, seed {seed}, {time.perf_counter() - start:.0f} s; target: faithful "
           f"reproductions outside at most 5% (within Monte Carlo error): {'met' if ok else 'NOT met'}")  # fmt: skip
-    return 0 if ok else 1
-
-
-SEQUENTIAL_DESIGNS = (
-    ("3 seeds + 2 per look up to 15, sd 3 pp, effect 5 pp", (3, 2, 15, 5.0, 3.0, None)),
-    ("3 seeds + 3 per look up to 21, sd 4 pp, effect 4 pp", (3, 3, 21, 4.0, 4.0, None)),
-    ("5 seeds + 5 per look up to 30, sd 3 pp, effect 3 pp, margin 2 pp", (5, 5, 30, 3.0, 3.0, 2.0)),
-)
-SEQUENTIAL_TYPE_I = (0.03, 0.05)
-
-
-def sequential_table(n_studies: int, seed: int, start: float) -> int:
-    """Per adaptive design (analysis/sequential.py): type-I error under the null (target [0.03, 0.05]), and at
-    the declared effect the power and mean seeds per arm, beside the fixed design reaching that power."""
-    from analysis.sequential import Design, fixed_seeds_for, simulate
-
-    children = np.random.default_rng(seed).spawn(len(SEQUENTIAL_DESIGNS))
-    print(f"{'design':<62} {'type-I':>15} {'power':>6} {'mean seeds':>10} {'fixed seeds':>11} {'saving':>7}")
-    ok = True
-    for (name, params), rng in zip(SEQUENTIAL_DESIGNS, children, strict=True):
-        design = Design(*params)
-        null = simulate(design, 0.0, n_studies, rng)
-        hit = simulate(design, design.effect_pp, n_studies, rng)
-        fixed = fixed_seeds_for(hit["supported"], design.effect_pp, design.sd_pp)
-        rate = null["supported"]
-        half = 1.96 * np.sqrt(rate * (1 - rate) / n_studies)  # Monte Carlo error of the estimate
-        ok &= SEQUENTIAL_TYPE_I[0] - half <= rate <= SEQUENTIAL_TYPE_I[1] + half
-        print(f"{name:<62} {rate:>7.3f} +/- {half:.3f} {hit['supported']:>6.3f} {hit['mean_seeds']:>10.1f} "
-              f"{fixed:>11d} {1 - hit['mean_seeds'] / fixed:>7.0%}")  # fmt: skip
-    print(f"\n{n_studies} studies per row, seed {seed}, {time.perf_counter() - start:.0f} s; seeds per arm; "
-          f"type-I target {list(SEQUENTIAL_TYPE_I)} up to Monte Carlo error: {'met' if ok else 'NOT met'}")  # fmt: skip
     return 0 if ok else 1
 
 

@@ -105,7 +105,7 @@ def measured(data: SuiteData, pair: tuple[str, str] | None = None, k: int = 1) -
     if not multi:
         raise ValueError("the pilot needs at least 2 seeds in a condition to measure the seed spread")
     n = len(data.problems)
-    residual = float(np.mean([variance_components(scores[c]).residual for c in multi]))
+    ss, df, residual = _pooled([scores[c] for c in multi])
     pooled = float(np.mean([sampling_variance(data.outcomes[c]) for c in multi])) if k == 1 else 0.0
     sampling = min(residual, pooled)
     n_samples = min(cube.shape[2] for cube in data.outcomes.values())
@@ -116,10 +116,17 @@ def measured(data: SuiteData, pair: tuple[str, str] | None = None, k: int = 1) -
         per = {c: scores[c].mean(axis=1)[np.searchsorted(data.seeds[c], shared)] for c in pair}
         var_diff = float(np.var(per[pair[0]] - per[pair[1]], ddof=1))
         return Noise(var_diff / 2 - residual / n, residual, sampling, 0.0, n, n_samples, float(shared.size - 1))
-    ss = sum(float(((scores[c].mean(axis=1) - scores[c].mean()) ** 2).sum()) for c in multi)
-    df = sum(scores[c].shape[0] - 1 for c in multi)
     omega2 = _omega2(scores[pair[1]], scores[pair[0]]) if pair is not None else 0.0
     return Noise(max(0.0, ss / df - residual / n), residual, sampling, omega2, n, n_samples, float(df))
+
+
+def _pooled(arms: list[NDArray[np.float64]]) -> tuple[float, int, float]:
+    """Over the arms with at least 2 seeds (each (n_seeds_arm, n_problems) scores): the seed means' sum of
+    squares about their arm's mean, its df (sum of r - 1), and the mean residual variance (0 without one)."""
+    multi = [s for s in arms if s.shape[0] >= 2]
+    residual = float(np.mean([variance_components(s).residual for s in multi])) if multi else 0.0
+    ss = sum(float(((s.mean(axis=1) - s.mean()) ** 2).sum()) for s in multi)
+    return ss, sum(s.shape[0] - 1 for s in multi), residual
 
 
 def _omega2(s_a: NDArray[np.float64], s_b: NDArray[np.float64]) -> float:
@@ -139,16 +146,13 @@ def of_comparison(
     baseline and treatment; ``paired``: per-seed differences when the rule is the paired t-test (then
     ``2 var_seed_mean`` is their variance, on len - 1 df). NaN components when no spread is measurable."""
     n = s_a.shape[1]
-    multi = [s for s in (s_a, s_b) if s.shape[0] >= 2]
-    residual = float(np.mean([variance_components(s).residual for s in multi])) if multi else 0.0
+    ss, df, residual = _pooled([s_a, s_b])
     if paired is not None:
         if paired.size < 2:
             return Noise(math.nan, residual, 0.0, 0.0, n, 1, math.nan)
         return Noise(float(np.var(paired, ddof=1)) / 2 - residual / n, residual, 0.0, 0.0, n, 1, paired.size - 1.0)
-    df = sum(s.shape[0] - 1 for s in multi)
     if df < 1:
         return Noise(math.nan, residual, 0.0, 0.0, n, 1, math.nan)
-    ss = sum(float(((s.mean(axis=1) - s.mean()) ** 2).sum()) for s in multi)
     return Noise(max(0.0, ss / df - residual / n), residual, 0.0, _omega2(s_a, s_b), n, 1, float(df))
 
 

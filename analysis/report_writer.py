@@ -41,17 +41,30 @@ METHODS = """\
   needed per arm to resolve the observed delta (statsmodels TTestIndPower)."""
 
 
+ADAPTIVE_COLUMNS = (
+    "comparison", "decision", "study_look", "n_treatment", "n_baseline", "delta_pp", "rci_low_pp", "rci_high_pp",
+    "p", "nominal_p",
+)  # fmt: skip
+DESCRIPTIVE = (
+    "descriptive: fixed-sample tests on the seeds the adaptive run chose to run, which are not error-controlled "
+    "after its looks; the adaptive decisions above are"
+)
+
+
 def write_report(
     result: AnalysisResult,
     out_dir: str | Path,
     outcomes_df: pd.DataFrame | None = None,
     metrics_df: pd.DataFrame | None = None,
+    adaptive: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write every report file into ``out_dir`` and return their paths.
 
     Curves come from ``metrics_df`` (condition, seed, iteration, metric, value) when given, else
     from ``result.curves`` (per-iteration scores computed from the outcomes). ``outcomes_df`` is
     accepted for symmetry with ``analyze`` and is not needed: the result carries its tables.
+    ``adaptive``: the looks of an adaptive study (analysis/adaptive.py records); its decisions lead the
+    report, with their paths' plot, and the verdicts below them are marked descriptive.
     """
     del outcomes_df
     out = Path(out_dir)
@@ -92,10 +105,16 @@ def write_report(
             title = f"{suite}: tasks improved (up) and regressed (down) per seed"
             figures[suite].append(plots.plot_head_to_head(h2h[h2h["suite"] == suite], out / f"h2h_{tag}.png", title))
     figures[""] += _profile_figure(result.profiles, "rollouts", out / "profiles_rollouts.png")
+    decided = None
+    if adaptive is not None and len(adaptive):
+        decided = adaptive.groupby("comparison", sort=False).tail(1)[list(ADAPTIVE_COLUMNS)]
+        decided.to_csv(out / "adaptive_decisions.csv", index=False)
+        paths.append(out / "adaptive_decisions.csv")
+        figures[""].insert(0, plots.plot_sequential(adaptive, out / "adaptive.png"))
     paths += [p for ps in figures.values() for p in ps]
-    md = _markdown(result, figures)
+    md = _markdown(result, figures, decided)
     (out / "report.md").write_text(md)
-    (out / "report.html").write_text(_html(result, figures, out))
+    (out / "report.html").write_text(_html(result, figures, out, decided))
     return [*paths, out / "report.md", out / "report.html"]
 
 
@@ -120,14 +139,21 @@ def _verdict_line(r) -> str:
     return line + (f". {r.notes}" if r.notes else "")
 
 
-def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
-    """The report's content as (heading or '', text or table) blocks, shared by Markdown and HTML."""
+def _sections(result: AnalysisResult, decided: pd.DataFrame | None = None) -> list[tuple[str, str | pd.DataFrame]]:
+    """The report's content as (heading or '', text or table) blocks, shared by Markdown and HTML;
+    ``decided``: an adaptive study's last look per comparison, which then leads."""
     s = result.spec
     blocks: list[tuple[str, str | pd.DataFrame]] = [
         ("", f"Metric **{s.metric}**, baseline **{s.baseline}**, {s.family} family, alpha {s.alpha}, "
              f"{s.n_boot} bootstrap resamples, RNG seed {s.rng_seed}. Deltas are treatment minus baseline "
              "in percentage points (pp)."),
     ]  # fmt: skip
+    if decided is not None:
+        blocks += [("Adaptive decisions (error-controlled over looks and comparisons: O'Brien-Fleming spending, "
+                    "repeated confidence intervals in pp, on the primary metric; seed-level, about this suite's "
+                    "problems, where the verdicts' hierarchical interval also generalises over problems)",
+                    decided)]  # fmt: skip
+    verdicts = "Verdicts" if decided is None else f"Verdicts ({DESCRIPTIVE})"
     if len(result.broken_evaluations):
         blocks += [("BROKEN EVALUATION? Almost nothing passes and most samples do not parse or lack the entry "
                     "point: check the prompt and extraction format before reading these numbers",
@@ -137,7 +163,7 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
         cmp = sel(result.comparisons)
         blocks += [
             (f"Suite {suite} (iteration {result.iterations.get(suite, '?')})", ""),
-            ("Verdicts", "\n".join(_verdict_line(r) for r in cmp.itertuples())),
+            (verdicts, "\n".join(_verdict_line(r) for r in cmp.itertuples())),
             ("Conditions (score as a fraction; interval over seeds)", sel(result.conditions)[list(CONDITION_COLUMNS)]),
             ("Variance components", sel(result.variance)[list(VARIANCE_COLUMNS)]),
             ("Comparisons", cmp[list(COMPARISON_COLUMNS)]),
@@ -180,10 +206,10 @@ def _sections(result: AnalysisResult) -> list[tuple[str, str | pd.DataFrame]]:
     return blocks
 
 
-def _markdown(result: AnalysisResult, figures: dict[str, list[Path]]) -> str:
+def _markdown(result: AnalysisResult, figures: dict[str, list[Path]], decided: pd.DataFrame | None = None) -> str:
     lines = ["# Seed-level analysis", ""]
     lines += [f"![{p.stem}]({p.name})\n" for p in figures[""]]
-    for head, body in _sections(result):
+    for head, body in _sections(result, decided):
         if head:
             lines += ["", f"## {head}" if head.startswith("Suite") else f"### {head}", ""]
         lines.append(_md_table(body) if isinstance(body, pd.DataFrame) else body)
@@ -193,13 +219,15 @@ def _markdown(result: AnalysisResult, figures: dict[str, list[Path]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _html(result: AnalysisResult, figures: dict[str, list[Path]], out: Path) -> str:
+def _html(
+    result: AnalysisResult, figures: dict[str, list[Path]], out: Path, decided: pd.DataFrame | None = None
+) -> str:
     def img(p: Path) -> str:
         data = base64.b64encode((out / p.name).read_bytes()).decode()
         return f'<img alt="{p.stem}" src="data:image/png;base64,{data}" style="max-width:100%">'
 
     parts = [f"<h1>Seed-level analysis</h1>{''.join(img(p) for p in figures[''])}"]
-    for head, body in _sections(result):
+    for head, body in _sections(result, decided):
         if head:
             parts.append(
                 f"<h2>{html.escape(head)}</h2>" if head.startswith("Suite") else f"<h3>{html.escape(head)}</h3>"

@@ -115,3 +115,23 @@ def simulate_outcomes(
                 "problem_id": problems[p.ravel()], "sample": j.ravel(), "passed": cube.ravel(),
             }))  # fmt: skip
     return pd.concat(frames, ignore_index=True)
+
+
+def draw_seed_scores(
+    rng: np.random.Generator, model: SimModel, effects: tuple[float, ...], n_studies: int, chunk: int = 2000
+) -> tuple[NDArray[np.float64], ...]:
+    """Per-seed pass@1 of each arm (logit shifts ``effects``) in ``n_studies`` studies, each (n_studies,
+    n_seeds): the fraction of the n_problems x n_samples samples passed, problems shared by the arms of a
+    study (the model above, drawn in chunks of studies to bound memory; no cluster interaction)."""
+    out: list[list[NDArray[np.float64]]] = [[] for _ in effects]
+    r, n = model.n_seeds, model.n_problems
+    for lo in range(0, n_studies, chunk):
+        m = min(chunk, n_studies - lo)
+        v = rng.normal(0.0, model.sd_problem, (m, 1, n))
+        for arm, effect in enumerate(effects):
+            u = rng.normal(0.0, model.sd_seed, (m, r, 1))
+            if model.p_collapse > 0:
+                u = u + model.collapse_shift * (rng.random((m, r, 1)) < model.p_collapse)
+            p = expit(model.mu + effect + u + v + rng.normal(0.0, model.sd_residual, (m, r, n)))
+            out[arm].append(rng.binomial(model.n_samples, p).sum(axis=2) / (n * model.n_samples))
+    return tuple(np.concatenate(parts) for parts in out)

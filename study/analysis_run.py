@@ -44,15 +44,22 @@ def metrics_table(results: dict[tuple[str, int], list[dict[str, float]]], keep: 
 
 
 def run_analysis(
-    outcomes: pd.DataFrame, metrics: pd.DataFrame, study: ResolvedStudy, *, out_dir: Path
+    outcomes: pd.DataFrame,
+    metrics: pd.DataFrame,
+    study: ResolvedStudy,
+    *,
+    out_dir: Path,
+    adaptive: pd.DataFrame | None = None,
 ) -> tuple[object, list[Path]]:
     """Analyse the outcomes as the resolved study declares (baseline, comparisons, primary metric,
-    family) and write the report (Markdown, HTML, CSV tables, plots) into out_dir."""
+    family) and write the report (Markdown, HTML, CSV tables, plots) into out_dir; ``adaptive``: an
+    adaptive study's looks, whose decisions lead the report (its verdicts are then descriptive)."""
     from analysis import analyze, write_report
 
     spec = study_spec(study, outcomes)
     result = analyze(outcomes, spec, metrics_df=metrics if not metrics.empty else None)
-    paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None)
+    paths = write_report(result, out_dir, outcomes_df=outcomes, metrics_df=metrics if not metrics.empty else None,
+                         adaptive=adaptive)  # fmt: skip
     return result, list(paths)
 
 
@@ -82,13 +89,21 @@ def study_spec(study: ResolvedStudy, outcomes: pd.DataFrame, **overrides: object
 
 
 def log_analysis(
-    tracker: Tracker, study_run: str, name: str, outcomes_path: Path, result: object, paths: list[Path]
+    tracker: Tracker,
+    study_run: str,
+    name: str,
+    outcomes_path: Path,
+    result: object,
+    paths: list[Path],
+    params: dict[str, str] | None = None,
 ) -> str | None:
-    """An analysis run under the study run; None when these exact outcomes were analysed already."""
+    """An analysis run under the study run (``params`` beside the result's own); None when these exact
+    outcomes were analysed already."""
     digest = hashlib.sha256(outcomes_path.read_bytes()).hexdigest()
     if tracker.find(**{KIND: "analysis", OUTCOMES_SHA: digest}) is not None:
         return None
-    run_id = tracker.analysis_run(study_run, name, {OUTCOMES_SHA: digest}, result.mlflow_params())  # type: ignore[attr-defined]
+    logged = result.mlflow_params() | (params or {})  # type: ignore[attr-defined]
+    run_id = tracker.analysis_run(study_run, name, {OUTCOMES_SHA: digest}, logged)
     tracker.log_summary(run_id, result.mlflow_metrics())  # type: ignore[attr-defined]
     tracker.log_artifacts(run_id, paths, subdir="report")
     tracker.finish(run_id)

@@ -55,7 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     keep = [m.name for m in resolved.metrics]
     metrics = _trial_metrics(client, exp.experiment_id, study.data.tags[STUDY_ID], keep)
     out = args.out or Path("report") / args.study
-    result, paths = run_analysis(outcomes, metrics, resolved, out_dir=out)
+    looks = None  # an adaptive study's looks lead its report, as study.run wrote it
+    if "adaptive/adaptive.csv" in {a.path for a in client.list_artifacts(study.info.run_id, "adaptive")}:
+        looks = pd.read_csv(client.download_artifacts(study.info.run_id, "adaptive/adaptive.csv"))
+    result, paths = run_analysis(outcomes, metrics, resolved, out_dir=out, adaptive=looks)
     print(result.summary_text())
     print(f"report: {out / 'report.html'} ({len(paths)} files)")
     return 0

@@ -344,7 +344,8 @@ def _run(args, study: ResolvedStudy, profile: Profile, state, uri, provenance, o
         hooks.finalize(t.key)
     if args.until_resolved:
         _log_adaptive(tracker, study_run, out_dir)
-    return _report(tracker, study_run, condition_runs, study, out_dir, uri, time.monotonic() - wall, trials)
+    wall_s = time.monotonic() - wall
+    return _report(tracker, study_run, condition_runs, study, out_dir, uri, wall_s, trials, args.until_resolved)
 
 
 def _log_adaptive(tracker, study_run, out_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -363,7 +364,15 @@ def _log_adaptive(tracker, study_run, out_dir: Path) -> None:  # type: ignore[no
 
 
 def _report(
-    tracker, study_run, condition_runs, study: ResolvedStudy, out_dir: Path, uri: str, wall_s: float, trials=None
+    tracker,
+    study_run,
+    condition_runs,
+    study: ResolvedStudy,
+    out_dir: Path,
+    uri: str,
+    wall_s: float,
+    trials=None,
+    adaptive: bool = False,
 ) -> int:  # type: ignore[no-untyped-def]
     trials = list(study.trials if trials is None else trials)
     done = [t for t in trials if is_done(t)]
@@ -386,7 +395,7 @@ def _report(
             tracker.finish(run_id)
         tracker.finish(study_run)
     print("\n== Summary (final iteration, mean +/- sd over seeds)\n" + text)
-    _analyze(tracker, study_run, study, done, outcomes, out_dir)
+    _analyze(tracker, study_run, study, done, outcomes, out_dir, adaptive)
     print(f"\nwall {fmt_s(wall_s)}; trials' own time {fmt_s(sequential)}; outcomes: {out_dir / OUTCOMES_FILE}")
     if failed:
         print(f"{failed} of {len(trials)} trials did not finish; rerun the same command with --resume", file=sys.stderr)
@@ -395,9 +404,13 @@ def _report(
     return 1 if failed else 0
 
 
-def _analyze(tracker, study_run, study: ResolvedStudy, done, outcomes, out_dir: Path) -> None:
-    """Seed statistics and significance tests from the outcomes; logged as the study's analysis run."""
+def _analyze(tracker, study_run, study: ResolvedStudy, done, outcomes, out_dir: Path, adaptive: bool = False) -> None:
+    """Seed statistics and significance tests from the outcomes; logged as the study's analysis run. In
+    an adaptive study they describe the seeds that ran, beside the error-controlled decisions."""
+    import pandas as pd
+
     from analysis import AnalysisInputError
+    from study.adaptive_run import ADAPTIVE_FILE
     from study.analysis_run import log_analysis, metrics_table, run_analysis
     from study.summary import trial_results
 
@@ -405,13 +418,16 @@ def _analyze(tracker, study_run, study: ResolvedStudy, done, outcomes, out_dir: 
         return
     results = {(t.condition, t.seed): trial_results(t.trial_dir) for t in done}
     metrics = metrics_table(results, keep=[m.name for m in study.metrics])
+    looks = pd.read_csv(out_dir / ADAPTIVE_FILE) if adaptive and (out_dir / ADAPTIVE_FILE).is_file() else None
     try:
-        result, paths = run_analysis(outcomes, metrics, study, out_dir=out_dir / ANALYSIS_DIR)
+        result, paths = run_analysis(outcomes, metrics, study, out_dir=out_dir / ANALYSIS_DIR, adaptive=looks)
     except AnalysisInputError as err:
         print(f"\nanalysis skipped: {err}")
         return
-    log_analysis(tracker, study_run, f"{study.name}__analysis", out_dir / OUTCOMES_FILE, result, paths)
-    print("\n== Analysis\n" + result.summary_text())
+    params = {"verdicts": "descriptive (adaptive study: see adaptive/)"} if looks is not None else None
+    log_analysis(tracker, study_run, f"{study.name}__analysis", out_dir / OUTCOMES_FILE, result, paths, params)
+    head = "" if looks is None else " (fixed-sample, descriptive: the adaptive decisions above control the error)"
+    print(f"\n== Analysis{head}\n" + result.summary_text())
     print(f"report: {out_dir / ANALYSIS_DIR / 'report.html'}")
 
 

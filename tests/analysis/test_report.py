@@ -29,3 +29,19 @@ def test_report_curves_come_from_the_metrics_table(outcomes, tmp_path):
     res = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=200), metrics_df=metrics)
     assert set(res.curves["metric"]) == {"train/reward"}
     assert (tmp_path / "curves.png") in write_report(res, tmp_path, metrics_df=metrics)
+
+
+def test_an_adaptive_study_leads_with_its_decisions_and_marks_the_verdicts_descriptive(outcomes, tmp_path):
+    from analysis.adaptive import AdaptiveDesign, replay
+
+    res = analyze(outcomes, AnalysisSpec(baseline="A", n_boot=200))
+    scores = res.seeds[res.seeds["suite"] == res.primary_suite][["condition", "seed", "score"]]
+    n = int(scores.groupby("condition").size().min())
+    looks, _ = replay(scores, (("B", "A"), ("C", "A")), AdaptiveDesign(2, 1, n))
+    paths = write_report(res, tmp_path, adaptive=looks)
+    assert {"adaptive.png", "adaptive_decisions.csv"} <= {p.name for p in paths}
+    md = (tmp_path / "report.md").read_text()
+    assert md.index("Adaptive decisions") < md.index("Verdicts (descriptive")
+    assert md.index("![adaptive]") < md.index("![curves]")  # the decisions' paths come first
+    plain = write_report(res, tmp_path / "plain")
+    assert "descriptive" not in (tmp_path / "plain" / "report.md").read_text() and len(plain) < len(paths)

@@ -57,12 +57,17 @@ def test_nominal_levels_spend_alpha_for_the_welch_p_values():
     assert all(np.diff(q) > 0) and q[-1] < 0.05
     rng = np.random.default_rng(9)  # fresh null studies, other draws than the levels were set on
     a, b = rng.standard_normal((100_000, 9)), rng.standard_normal((100_000, 9))
-    first = np.zeros(100_000, dtype=bool)
-    for (na, nb), level in zip(looks, q, strict=True):
-        first |= sq.welch_p(a[:, :na], b[:, :nb]) < level
-    assert first.mean() == pytest.approx(0.05, abs=0.003)
-    ref = stats.ttest_ind(b[:3, :6], a[:3, :6], axis=1, equal_var=False).pvalue
-    assert sq.welch_p(a[:3, :6], b[:3, :6]) == pytest.approx(ref)
+    rates = {}
+    for ratio in sq.SPREAD_RATIOS:  # the treatment's seed sd over the baseline's
+        first = np.zeros(100_000, dtype=bool)
+        for (na, nb), level in zip(looks, q, strict=True):
+            first |= sq.t_tests(a[:, :na], ratio * b[:, :nb])[3] < level
+        rates[ratio] = first.mean()
+    assert max(rates.values()) == pytest.approx(0.05, abs=0.002)  # exact at the least favourable ratio
+    assert all(0.04 <= r <= 0.052 for r in rates.values()), rates  # conservative at the others
+    ref = stats.ttest_ind(b[:3, :6], a[:3, :6], axis=1, equal_var=False)
+    delta, se, df, p = sq.t_tests(a[:3, :6], b[:3, :6])
+    assert p == pytest.approx(ref.pvalue) and df == pytest.approx(ref.df) and delta / se == pytest.approx(ref.statistic)
 
 
 def test_futility_stops_when_the_declared_effect_is_out_of_reach():
@@ -77,14 +82,45 @@ def test_futility_stops_when_the_declared_effect_is_out_of_reach():
 def test_quick_adaptive_type_i_and_saving():
     design = sq.Design(start=3, batch=3, max_seeds=12, effect_pp=5.0, sd_pp=3.0)
     rng = np.random.default_rng(2)
-    null = sq.simulate(design, 0.0, 400, rng)
-    assert null["supported"] <= 0.08
-    hit = sq.simulate(design, 5.0, 300, rng)
+    null = sq.simulate(design, 0.0, 20_000, rng)
+    assert 0.03 <= null["supported"] <= 0.055  # 0.05 + 1.7x its Monte Carlo error
+    hit = sq.simulate(design, 5.0, 2000, rng)
     assert hit["supported"] > 0.8 and hit["mean_seeds"] < sq.fixed_seeds_for(hit["supported"], 5.0, 3.0)
+
+
+def test_the_vectorised_simulation_decides_as_a_study_does():
+    design = sq.Design(start=3, batch=2, max_seeds=9, effect_pp=3.0, sd_pp=3.0, margin_pp=3.0)
+    rng = np.random.default_rng(6)
+    a, b = rng.normal(0, 0.03, (60, 9)), rng.normal(0.02, 0.03, (60, 9))
+    looks = design.looks()
+    ended, used = [], 0
+    for i in range(60):  # each study look by look through decide, as analysis/adaptive.py runs them
+        for k, n in enumerate(looks):
+            got = sq.decide(a[i, :n], b[i, :n], tuple((m, m) for m in looks[: k + 1]), max_seeds=9, margin_pp=3.0,
+                            effect_pp=3.0, final=k == len(looks) - 1)  # fmt: skip
+            if got.decision != sq.CONTINUE:
+                ended.append(got.decision)
+                used += n
+                break
+    shares = sq.simulate(design, 0.0, 60, rng, scores=(a, b))
+    assert len(set(ended)) >= 2  # the draws reach more than one kind of decision
+    for decision in (sq.SUPPORTED, sq.EQUIVALENT, sq.FUTILE, sq.UNRESOLVED):
+        assert shares[decision] == pytest.approx(ended.count(decision) / 60)
+    assert shares["mean_seeds"] == pytest.approx(used / 60)
+
+
+def test_welch_levels_hold_when_one_arm_spreads_three_times_more():
+    design = sq.Design(start=3, batch=2, max_seeds=9, effect_pp=5.0, sd_pp=3.0)
+    rng = np.random.default_rng(7)
+    for a_sd, b_sd in ((0.03, 0.09), (0.09, 0.03)):
+        a, b = rng.normal(0, a_sd, (40_000, 9)), rng.normal(0, b_sd, (40_000, 9))
+        assert sq.simulate(design, 0.0, 40_000, rng, scores=(a, b))["supported"] <= 0.054  # 0.05 + 1.8 MC sd
+    unequal = sq.nominal_levels(((3, 5), (5, 7)), 9)  # unequal seeds: both directions of the ratio count
+    assert all(0 < q < 0.05 for q in unequal)
 
 
 @pytest.mark.slow
 def test_sequential_calibration_meets_its_type_i_target():
-    from analysis.calibrate import sequential_table
+    from analysis.calibrate_sequential import sequential_table
 
-    assert sequential_table(4000, 0, 0.0) == 0  # the table `python -m analysis.calibrate --sequential` prints
+    assert sequential_table(100_000, 0, 0.0) == 0  # the table `python -m analysis.calibrate --sequential` prints

@@ -3,6 +3,7 @@ found by their command lines, so a test can assert a stopped study left none run
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -34,3 +35,19 @@ def leftovers(before: dict[int, str], grace_s: float = 20.0) -> dict[int, str]:
         if not new or time.monotonic() > deadline:
             return new
         time.sleep(0.5)
+
+
+def trial_workers(out: Path) -> list[int]:
+    """PIDs of the Ray workers running a study's trials: Tune runs each in a working folder named by the
+    trial key, so a worker is a process whose working directory ends with one of out/trials/<key>."""
+    keys = {p.name for p in (out / "trials").iterdir()} if (out / "trials").is_dir() else set()
+    pids = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                cwd = Path(os.readlink(d / "cwd"))
+            except OSError:
+                continue
+            if cwd.name in keys and cwd.parent.name == "working_dirs":
+                pids.append(int(d.name))
+    return pids

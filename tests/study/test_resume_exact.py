@@ -20,6 +20,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from tests.conftest import REPO
+from tests.study.processes import trial_workers
 
 pytestmark = pytest.mark.slow
 
@@ -65,24 +66,8 @@ def _wait(cond: Callable[[], bool], proc: subprocess.Popen, timeout: float = 600
         time.sleep(0.2)
 
 
-def _trial_workers(out: Path) -> list[int]:
-    """PIDs of the Ray workers running this study's trials: Tune runs each in a working folder named by the
-    trial key, so a worker is a process whose working directory ends with one of out/trials/<key>."""
-    keys = {p.name for p in (out / "trials").iterdir()} if (out / "trials").is_dir() else set()
-    pids = []
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                cwd = Path(os.readlink(d / "cwd"))
-            except OSError:
-                continue
-            if cwd.name in keys and cwd.parent.name == "working_dirs":
-                pids.append(int(d.name))
-    return pids
-
-
 def _kill_worker(out: Path) -> None:
-    pids = _trial_workers(out)
+    pids = trial_workers(out)
     assert pids, "no Ray trial worker found to kill"
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
@@ -144,7 +129,7 @@ def test_driver_killed_then_resumed_gives_the_same_outcomes(space, cache_dir, re
     time.sleep(1.0)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and the Ray processes it started
     proc.wait(timeout=60)
-    for pid in _trial_workers(out):  # a worker Ray had not reaped yet must not write on
+    for pid in trial_workers(out):  # a worker Ray had not reaped yet must not write on
         os.kill(pid, signal.SIGKILL)
     again = subprocess.run(_cmd(space, out, cache_dir, "--resume"), cwd=REPO, capture_output=True, text=True,
                            timeout=900)  # fmt: skip
