@@ -29,6 +29,7 @@ import math
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TypedDict, Unpack
 
 import numpy as np
 from numpy.typing import NDArray
@@ -225,27 +226,32 @@ def decide_rows(
     return Decisions(delta, se, df, p, low, high, cp, decision.astype(str), fractions[k], nominal)
 
 
+class Options(TypedDict, total=False):
+    """``decide_rows``'s keyword options besides ``max_seeds`` (what ``decide`` passes on)."""
+
+    alpha: float
+    margin_pp: float | None
+    effect_pp: float | None
+    futility_power: float
+    final: bool
+    paired: bool
+
+
 def decide(
     a: NDArray[np.float64],
     b: NDArray[np.float64],
     looks: tuple[tuple[int, int], ...],
     *,
     max_seeds: int,
-    alpha: float = 0.05,
-    margin_pp: float | None = None,
-    effect_pp: float | None = None,
-    futility_power: float = 0.1,
-    final: bool = False,
-    paired: bool = False,
+    **options: Unpack[Options],
 ) -> Look:
     """The decision at the last of ``looks`` ((n_baseline, n_treatment) seeds at each look so far) of
-    baseline ``a`` vs treatment ``b`` per-seed scores (fractions of problems solved, shapes (n_a,), (n_b,)).
-    ``final``: no seeds will follow (an undecided comparison ends unresolved). ``paired``: a and b are the
-    same seeds' runs in the same order (one run at two iterations, or against the base model): the
-    one-sample t of their differences. Supported beats equivalent beats futile."""
-    got = decide_rows(np.asarray(a, float)[None, :], np.asarray(b, float)[None, :], looks, max_seeds=max_seeds,
-                      alpha=alpha, margin_pp=margin_pp, effect_pp=effect_pp, futility_power=futility_power,
-                      final=final, paired=paired)  # fmt: skip
+    baseline ``a`` vs treatment ``b`` per-seed scores (fractions of problems solved, shapes (n_a,), (n_b,)),
+    through ``decide_rows``. ``final``: no seeds will follow (an undecided comparison ends unresolved).
+    ``paired``: a and b are the same seeds' runs in the same order (one run at two iterations, or against
+    the base model): the one-sample t of their differences. Supported beats equivalent beats futile."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    got = decide_rows(a[None, :], b[None, :], looks, max_seeds=max_seeds, **options)
     nominal = got.nominal_p
     z = float(stats.norm.isf(nominal / 2)) if nominal > 0 else math.inf
     return Look(len(looks) - 1, a.size, b.size, got.fraction, 100 * float(got.delta[0]), 100 * float(got.se[0]),
